@@ -1,0 +1,185 @@
+/**
+ * The one place that spawns processes. Commands are an executable plus an argument array, never a shell
+ * string built from inputs. Secrets go to the child through `env` (or a file the caller writes), never argv.
+ */
+import { spawn } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { once } from 'node:events';
+
+export interface ProcRequest {
+  command: string;
+  args: readonly string[];
+  cwd?: string;
+  /** Added to (and overriding) the parent's environment; `undefined` removes a variable. */
+  env?: Record<string, string | undefined>;
+  /** Kill the process (group) after this long. */
+  timeoutMs?: number;
+  /** Abort (e.g. the job was cancelled): the process group gets SIGTERM, then SIGKILL after `killGraceMs`. */
+  signal?: AbortSignal;
+  killGraceMs?: number;
+  /** Written to stdin, which is then closed. */
+  input?: string;
+  /** Stream stdout to this file instead of capturing it (dumps: memory stays flat). */
+  stdoutFile?: string;
+  /** Called with each complete line of output as it arrives (for live logs). */
+  onLine?: (line: string, stream: 'stdout' | 'stderr') => void;
+  /** Keep at most this many characters of each stream (the tail). Default 1 MB. */
+  maxCapture?: number;
+}
+
+export interface ProcResult {
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  durationMs: number;
+  timedOut: boolean;
+  aborted: boolean;
+}
+
+export type ProcessRunner = (req: ProcRequest) => Promise<ProcResult>;
+
+export class CommandNotFoundError extends Error {
+  constructor(readonly command: string) {
+    super(`command not found: ${command} (is it installed and on PATH?)`);
+  }
+}
+
+/** A user-written shell command (e.g. `npm run test:smoke`), run by bash as the runner runs `run:` steps. */
+export function shellCommand(script: string): { command: string; args: string[] } {
+  return { command: 'bash', args: ['--noprofile', '--norc', '-eo', 'pipefail', '-c', script] };
+}
+
+export const runProcess: ProcessRunner = (req) =>
+  new Promise<ProcResult>((resolve, reject) => {
+    const started = performance.now();
+    const max = req.maxCapture ?? 1_000_000;
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    for (const [k, v] of Object.entries(req.env ?? {})) {
+      if (v === undefined) delete env[k];
+      else env[k] = v;
+    }
+    const child = spawn(req.command, [...req.args], {
+      cwd: req.cwd,
+      env,
+      detached: true, // own process group, so a timeout or cancel stops the whole tree
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    let timedOut = false;
+    let aborted = false;
+    let killTimer: NodeJS.Timeout | undefined;
+    const pending: Promise<unknown>[] = [];
+
+    const killTree = () => {
+      if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
+      try {
+        process.kill(-child.pid, 'SIGTERM');
+      } catch {
+        /* already gone */
+      }
+      killTimer = setTimeout(() => {
+        try {
+          process.kill(-child.pid!, 'SIGKILL');
+        } catch {
+          /* already gone */
+        }
+      }, req.killGraceMs ?? 5000);
+      killTimer.unref();
+    };
+
+    const timer =
+      req.timeoutMs !== undefined
+        ? setTimeout(() => {
+            timedOut = true;
+            killTree();
+          }, req.timeoutMs)
+        : undefined;
+    const onAbort = () => {
+      aborted = true;
+      killTree();
+    };
+    if (req.signal?.aborted) onAbort();
+    req.signal?.addEventListener('abort', onAbort, { once: true });
+
+    const lineSplitter = (stream: 'stdout' | 'stderr') => {
+      let rest = '';
+      return {
+        push(chunk: string) {
+          if (!req.onLine) return;
+          rest += chunk;
+          const lines = rest.split('\n');
+          rest = lines.pop() ?? '';
+          for (const l of lines) req.onLine(l, stream);
+        },
+        end() {
+          if (req.onLine && rest) req.onLine(rest, stream);
+        },
+      };
+    };
+    const outLines = lineSplitter('stdout');
+    const errLines = lineSplitter('stderr');
+
+    if (req.stdoutFile) {
+      const file = createWriteStream(req.stdoutFile, { mode: 0o600 });
+      child.stdout.pipe(file);
+      pending.push(once(file, 'close'));
+    } else {
+      child.stdout.setEncoding('utf8');
+      child.stdout.on('data', (c: string) => {
+        stdout = (stdout + c).slice(-max);
+        outLines.push(c);
+      });
+    }
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (c: string) => {
+      stderr = (stderr + c).slice(-max);
+      errLines.push(c);
+    });
+    child.stdin.on('error', () => {
+      /* the child may exit without reading stdin */
+    });
+    child.stdin.end(req.input ?? '');
+
+    child.on('error', (err: NodeJS.ErrnoException) => {
+      if (timer) clearTimeout(timer);
+      req.signal?.removeEventListener('abort', onAbort);
+      reject(err.code === 'ENOENT' ? new CommandNotFoundError(req.command) : err);
+    });
+    child.on('close', (code, signal) => {
+      if (timer) clearTimeout(timer);
+      if (killTimer) clearTimeout(killTimer);
+      req.signal?.removeEventListener('abort', onAbort);
+      outLines.end();
+      errLines.end();
+      void Promise.all(pending).then(() =>
+        resolve({
+          exitCode: code,
+          signal,
+          stdout,
+          stderr,
+          durationMs: Math.round(performance.now() - started),
+          timedOut,
+          aborted,
+        }),
+      );
+    });
+  });
+
+/** A one-line description of how a process ended, for messages. */
+export function describeExit(r: ProcResult, timeoutMs?: number): string {
+  if (r.timedOut) return `timed out after ${timeoutMs ?? r.durationMs} ms and was stopped`;
+  if (r.aborted) return 'was stopped because the job was cancelled';
+  if (r.signal) return `was killed by ${r.signal}`;
+  return `exited with code ${r.exitCode}`;
+}
+
+/** The last `n` non-empty lines of a stream, for failure messages. */
+export function tail(text: string, n = 10): string {
+  return text
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .slice(-n)
+    .join('\n');
+}

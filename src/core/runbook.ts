@@ -1,0 +1,129 @@
+/**
+ * The runbook file (`.github/runbook.yml` by default): environments described once (URLs, checks, database,
+ * strategy, gates). Every action reads its own section and merges it under its inputs: an input given on the
+ * step wins, then the file, then the built-in default. The zod schema here is the single source: the JSON
+ * Schema in schema/runbook.schema.json is generated from it.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import YAML, { LineCounter } from 'yaml';
+import { z } from 'zod';
+import { checksSchema } from './checks.js';
+import { ConfigurationError } from './errors.js';
+import { duration, integer, percent } from './inputs.js';
+
+export const DEFAULT_RUNBOOK = '.github/runbook.yml';
+
+const durationField = (what: string) =>
+  duration().meta({ description: `${what}: a duration such as 90s, 5m, 1h30m (a bare number is seconds)` });
+
+/** What smoke-test reads; keys are smoke-test's input names. */
+export const smokeSection = z
+  .strictObject({
+    checks: checksSchema.optional().describe('HTTP checks: name, url, method, headers, body, expect'),
+    command: z.string().optional().describe('A shell command that must exit 0, e.g. npm run test:smoke'),
+    timeout: durationField('Overall deadline for the checks to pass').optional(),
+    'request-timeout': durationField('Timeout of one request').optional(),
+    concurrency: integer(1, 100).optional().describe('Checks run at once'),
+    monitor: durationField('How long to keep probing after the checks pass').optional(),
+    'monitor-interval': durationField('Time between probes while monitoring').optional(),
+    'max-error-rate': percent().optional().describe('Monitoring fails above this error rate, e.g. 1%'),
+    'max-p95': durationField('Monitoring fails when p95 latency is above this').optional(),
+  })
+  .describe('Smoke checks that decide whether a release is healthy');
+
+export const databaseSection = z
+  .strictObject({
+    'url-from-env': z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name such as DATABASE_URL')
+      .optional()
+      .describe('Name of the environment variable holding the database URL (secrets never go in this file)'),
+    engine: z.enum(['postgres', 'mysql']).optional(),
+  })
+  .describe('The environment database');
+
+export const environmentSchema = z.strictObject({
+  url: z.url().optional().describe('Public URL of the environment'),
+  smoke: smokeSection.optional(),
+  database: databaseSection.optional(),
+});
+
+export const runbookSchema = z
+  .strictObject({
+    $schema: z.string().optional(),
+    version: z.literal(1).default(1).describe('Runbook file format version'),
+    environments: z.record(z.string().regex(/^[^\s]+$/), environmentSchema).default({}),
+  })
+  .describe('deploy-runbook: a production deployment runbook as code');
+
+export type Runbook = z.output<typeof runbookSchema>;
+export type RunbookEnvironment = z.output<typeof environmentSchema>;
+
+export interface LoadedRunbook {
+  file: string;
+  runbook: Runbook;
+  /** The named environment's section, when an environment was asked for and the file has it. */
+  environment?: RunbookEnvironment;
+}
+
+export interface LoadOptions {
+  /** The `runbook` input ('' when not given). */
+  input: string;
+  workspace: string;
+  environment?: string;
+  /** Told when the file has no section for the environment. */
+  notice?: (message: string) => void;
+}
+
+/**
+ * Load the runbook file. Missing is fine for the default path (returns undefined) and an error for a path the
+ * user gave. A malformed file is always an error naming the file, line and field.
+ */
+export function loadRunbook(o: LoadOptions): LoadedRunbook | undefined {
+  const rel = o.input.trim() || DEFAULT_RUNBOOK;
+  const file = path.resolve(o.workspace, rel);
+  if (!existsSync(file)) {
+    if (o.input.trim())
+      throw new ConfigurationError(`Input "runbook": no file at ${rel} (looked in ${o.workspace}).`);
+    return undefined;
+  }
+  const runbook = parseRunbook(readFileSync(file, 'utf8'), rel);
+  let environment: RunbookEnvironment | undefined;
+  if (o.environment) {
+    environment = runbook.environments[o.environment];
+    if (!environment) {
+      const known = Object.keys(runbook.environments);
+      o.notice?.(
+        `The runbook ${rel} has no environment "${o.environment}"` +
+          (known.length ? ` (it has: ${known.join(', ')})` : '') +
+          '; using the step inputs only.',
+      );
+    }
+  }
+  return { file: rel, runbook, environment };
+}
+
+export function parseRunbook(text: string, name: string): Runbook {
+  const lineCounter = new LineCounter();
+  const doc = YAML.parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
+  if (doc.errors.length) {
+    const e = doc.errors[0]!;
+    throw new ConfigurationError(`The runbook ${name} is not valid YAML: ${e.message.split('\n')[0]}`);
+  }
+  const result = runbookSchema.safeParse(doc.toJS() ?? {});
+  if (result.success) return result.data;
+  const lines = result.error.issues.map((issue) => {
+    const node = doc.getIn(issue.path as (string | number)[], true) as
+      { range?: [number, number] } | undefined;
+    const pos = node?.range ? lineCounter.linePos(node.range[0]) : undefined;
+    const where = issue.path.map(String).join('.') || '(top level)';
+    return `${name}${pos ? `:${pos.line}` : ''}: ${where}: ${issue.message}`;
+  });
+  throw new ConfigurationError(`The runbook file has errors:\n${lines.join('\n')}`);
+}
+
+/** input ?? runbook ?? default, for each key. */
+export function firstDefined<T>(...values: (T | undefined)[]): T | undefined {
+  return values.find((v) => v !== undefined);
+}
