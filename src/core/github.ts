@@ -330,7 +330,9 @@ export class Deployments {
    * The newest deployment of `environment` whose latest status is `success`
    * (its payload parsed), walking deployments newest first. Scans at most
    * `maxPages` pages (default 10 × 30); logs a warning and returns undefined
-   * when that bound is hit without a match.
+   * when that bound is hit without a match. Note that GitHub marks earlier
+   * successes of an environment `inactive` when a newer one (of any task)
+   * succeeds with auto-inactive, so `task` only helps with `autoInactive: false`.
    */
   async lastSuccessful(environment: string, opts: { task?: string; maxPages?: number; perPage?: number } = {}): Promise<LastSuccessful | undefined> {
     const maxPages = opts.maxPages ?? 10;

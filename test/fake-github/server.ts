@@ -68,7 +68,7 @@ export interface Seeder {
     production_environment?: boolean;
     transient_environment?: boolean;
     created_at?: string;
-    statuses?: Array<DeploymentState | { state: DeploymentState; environment_url?: string; log_url?: string; description?: string }>;
+    statuses?: Array<DeploymentState | { state: DeploymentState; environment_url?: string; log_url?: string; description?: string; auto_inactive?: boolean }>;
   }): Json;
   environment(e: { name: string; owner?: string; repo?: string; wait_timer?: number; reviewers?: string[] }): Json;
   /** A branch: `behindDefault` makes auto_merge merge the default branch (202); `mergeConflict` makes it 409. */
