@@ -13,14 +13,22 @@
 // Usage: node scripts/extract-openapi.mjs [version]
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import console from 'node:console';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import process from 'node:process';
 import { fileURLToPath } from 'node:url';
 
 const PACKAGE = '@octokit/openapi';
 const VERSION = process.argv[2] ?? '23.0.2';
 const SPEC_FILE = 'generated/api.github.com.json';
-const OUT = join(dirname(fileURLToPath(import.meta.url)), '..', 'test', 'fixtures', 'github-openapi-subset.json');
+const OUT = join(
+  dirname(fileURLToPath(import.meta.url)),
+  '..',
+  'test',
+  'fixtures',
+  'github-openapi-subset.json',
+);
 
 const R = '/repos/{owner}/{repo}';
 /** Operations we use, as "METHOD /path/template". */
@@ -46,15 +54,30 @@ export const OPERATIONS = [
 ];
 
 /** Schema keywords that carry no validation meaning and only cost bytes. */
-const DROP = new Set(['description', 'example', 'examples', 'externalDocs', 'summary', 'title', 'deprecated', 'readOnly', 'writeOnly', 'default']);
+const DROP = new Set([
+  'description',
+  'example',
+  'examples',
+  'externalDocs',
+  'summary',
+  'title',
+  'deprecated',
+  'readOnly',
+  'writeOnly',
+  'default',
+]);
 
 function loadSpec() {
   const dir = mkdtempSync(join(tmpdir(), 'octokit-openapi-'));
   try {
-    const out = execFileSync('npm', ['pack', `${PACKAGE}@${VERSION}`, '--silent', '--pack-destination', dir], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const out = execFileSync(
+      'npm',
+      ['pack', `${PACKAGE}@${VERSION}`, '--silent', '--pack-destination', dir],
+      {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     const tarball = join(dir, out.trim().split('\n').pop());
     execFileSync('tar', ['xzf', tarball, '-C', dir, `package/${SPEC_FILE}`, 'package/package.json']);
     const pkg = JSON.parse(readFileSync(join(dir, 'package', 'package.json'), 'utf8'));
@@ -95,7 +118,8 @@ function clean(spec, node, needed) {
     // `properties` maps names to schemas: a property may be called "description".
     if (key === 'properties') {
       out.properties = {};
-      for (const name of Object.keys(node.properties).sort()) out.properties[name] = clean(spec, node.properties[name], needed);
+      for (const name of Object.keys(node.properties).sort())
+        out.properties[name] = clean(spec, node.properties[name], needed);
       continue;
     }
     if (DROP.has(key)) continue;
@@ -118,7 +142,8 @@ function extract(spec) {
     const def = spec.paths[path]?.[method.toLowerCase()];
     if (!def) throw new Error(`operation not in spec: ${op}`);
     const responses = {};
-    for (const status of Object.keys(def.responses).sort()) responses[status] = jsonSchemaOf(spec, def.responses[status], needed);
+    for (const status of Object.keys(def.responses).sort())
+      responses[status] = jsonSchemaOf(spec, def.responses[status], needed);
     operations[op] = {
       operationId: def.operationId,
       ...(def.requestBody ? { requestBody: jsonSchemaOf(spec, def.requestBody, needed) } : {}),
@@ -146,4 +171,6 @@ const subset = {
 };
 const text = `${JSON.stringify(subset, null, 1)}\n`;
 writeFileSync(OUT, text);
-console.log(`wrote ${OUT}: ${Object.keys(subset.operations).length} operations, ${Object.keys(subset.components.schemas).length} component schemas, ${text.length} bytes`);
+console.log(
+  `wrote ${OUT}: ${Object.keys(subset.operations).length} operations, ${Object.keys(subset.components.schemas).length} component schemas, ${text.length} bytes`,
+);

@@ -57,7 +57,11 @@ export interface CreateOctokitOptions {
 function spacingGroup(spacingMs: number): unknown {
   let last = 0;
   let chain: Promise<unknown> = Promise.resolve();
-  const schedule = <T>(_options: unknown, fn: (...args: unknown[]) => Promise<T>, ...args: unknown[]): Promise<T> => {
+  const schedule = <T>(
+    _options: unknown,
+    fn: (...args: unknown[]) => Promise<T>,
+    ...args: unknown[]
+  ): Promise<T> => {
     const run = chain.then(async () => {
       const wait = last + spacingMs - Date.now();
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
@@ -88,13 +92,23 @@ export function createOctokit(options: CreateOctokitOptions): GitHubClient {
   } = options;
   const onLimit =
     (kind: string) =>
-    (retryAfter: number, request: { method: string; url: string }, _octokit: unknown, retryCount: number): boolean => {
+    (
+      retryAfter: number,
+      request: { method: string; url: string },
+      _octokit: unknown,
+      retryCount: number,
+    ): boolean => {
       const what = `${request.method} ${request.url}`;
       if (retryCount < retries && retryAfter < maxRetryAfterSeconds) {
-        log.warn(`GitHub ${kind} hit on ${what}; waiting ${retryAfter}s before retry ${retryCount + 1}/${retries}.`);
+        log.warn(
+          `GitHub ${kind} hit on ${what}; waiting ${retryAfter}s before retry ${retryCount + 1}/${retries}.`,
+        );
         return true;
       }
-      const why = retryCount >= retries ? `after ${retries} retries` : `it asks to wait ${retryAfter}s (limit ${maxRetryAfterSeconds}s)`;
+      const why =
+        retryCount >= retries
+          ? `after ${retries} retries`
+          : `it asks to wait ${retryAfter}s (limit ${maxRetryAfterSeconds}s)`;
       log.error(`GitHub ${kind} hit on ${what}; giving up: ${why}.`);
       return false;
     };
@@ -102,7 +116,9 @@ export function createOctokit(options: CreateOctokitOptions): GitHubClient {
     auth: token,
     baseUrl: baseUrl.replace(/\/+$/, ''),
     userAgent,
-    log: { debug: log.debug, info: log.info, warn: log.warn, error: log.error },
+    // Octokit's request log reports every request at info and every failed one
+    // (even an expected 404) at error: keep those at debug, we report failures ourselves.
+    log: { debug: log.debug, info: log.debug, warn: log.warn, error: log.debug },
     retry: {
       retries,
       retryAfterBaseValue: retryAfterBaseMs,
@@ -143,7 +159,11 @@ interface ErrorLike {
  * permission (from `x-accepted-github-permissions`, else `permission`), 404
  * says what could not be found, rate limits say so.
  */
-export function toGitHubError(err: unknown, what: string, ctx: { owner: string; repo: string; permission: string; notFound: string }): GitHubApiError {
+export function toGitHubError(
+  err: unknown,
+  what: string,
+  ctx: { owner: string; repo: string; permission: string; notFound: string },
+): GitHubApiError {
   const e = (err ?? {}) as ErrorLike;
   const status = typeof e.status === 'number' ? e.status : undefined;
   const data = e.response?.data as { message?: unknown } | undefined;
@@ -168,8 +188,10 @@ export function toGitHubError(err: unknown, what: string, ctx: { owner: string; 
 }
 
 export type Deployment = RestEndpointMethodTypes['repos']['getDeployment']['response']['data'];
-export type DeploymentStatus = RestEndpointMethodTypes['repos']['listDeploymentStatuses']['response']['data'][number];
-export type DeploymentState = RestEndpointMethodTypes['repos']['createDeploymentStatus']['parameters']['state'];
+export type DeploymentStatus =
+  RestEndpointMethodTypes['repos']['listDeploymentStatuses']['response']['data'][number];
+export type DeploymentState =
+  RestEndpointMethodTypes['repos']['createDeploymentStatus']['parameters']['state'];
 
 export interface CreateDeploymentOptions {
   ref: string;
@@ -221,7 +243,9 @@ function payloadObject(payload: unknown): Record<string, unknown> {
       return {};
     }
   }
-  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+  return value !== null && typeof value === 'object' && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : {};
 }
 
 /** Deployment operations for one repository. */
@@ -270,35 +294,50 @@ export class Deployments {
       });
     } catch (err) {
       if ((err as ErrorLike).status === 409) {
-        const data = (err as ErrorLike).response?.data as { message?: string; errors?: Array<{ contexts?: Array<{ context: string; state: string }> }> };
-        const contexts = (data?.errors ?? []).flatMap((e) => e.contexts ?? []).map((c) => `${c.context} (${c.state})`);
+        const data = (err as ErrorLike).response?.data as {
+          message?: string;
+          errors?: Array<{ contexts?: Array<{ context: string; state: string }> }>;
+        };
+        const contexts = (data?.errors ?? [])
+          .flatMap((e) => e.contexts ?? [])
+          .map((c) => `${c.context} (${c.state})`);
         throw new GitHubApiError(
           `${what} failed: conflict (409): ${data?.message ?? 'merge conflict or failing status checks'}${contexts.length ? ` Failing contexts: ${contexts.join(', ')}.` : ''}`,
           409,
           { cause: err },
         );
       }
-      throw toGitHubError(err, what, { ...this.target, permission: 'deployments=write', notFound: 'the repository or ref was' });
+      throw toGitHubError(err, what, {
+        ...this.target,
+        permission: 'deployments=write',
+        notFound: 'the repository or ref was',
+      });
     }
     const data = response.data;
     if (!('id' in data)) {
-      throw new GitHubApiError(`${what}: GitHub merged the default branch into ${opts.ref} instead of deploying (${data.message ?? '202'}). Run again on the merged ref.`, 202);
+      throw new GitHubApiError(
+        `${what}: GitHub merged the default branch into ${opts.ref} instead of deploying (${data.message ?? '202'}). Run again on the merged ref.`,
+        202,
+      );
     }
     return data;
   }
 
   /** Adds a status to deployment `id`. */
   async setStatus(id: number, opts: SetStatusOptions): Promise<DeploymentStatus> {
-    const { data } = await this.call(`Setting deployment ${id} to ${opts.state}`, `deployment ${id} was`, () =>
-      this.octokit.rest.repos.createDeploymentStatus({
-        ...this.repoParams,
-        deployment_id: id,
-        state: opts.state,
-        environment_url: opts.environmentUrl,
-        log_url: opts.logUrl,
-        description: opts.description === undefined ? undefined : truncate(opts.description),
-        auto_inactive: opts.autoInactive,
-      }),
+    const { data } = await this.call(
+      `Setting deployment ${id} to ${opts.state}`,
+      `deployment ${id} was`,
+      () =>
+        this.octokit.rest.repos.createDeploymentStatus({
+          ...this.repoParams,
+          deployment_id: id,
+          state: opts.state,
+          environment_url: opts.environmentUrl,
+          log_url: opts.logUrl,
+          description: opts.description === undefined ? undefined : truncate(opts.description),
+          auto_inactive: opts.autoInactive,
+        }),
     );
     return data;
   }
@@ -312,8 +351,18 @@ export class Deployments {
   }
 
   /** Deployments of `environment`, newest first, at most `maxPages` pages of `perPage`. */
-  private async *walk(environment: string, task: string | undefined, maxPages: number, perPage: number): AsyncGenerator<Deployment, boolean> {
-    const pages = this.octokit.paginate.iterator(this.octokit.rest.repos.listDeployments, { ...this.repoParams, environment, task, per_page: perPage });
+  private async *walk(
+    environment: string,
+    task: string | undefined,
+    maxPages: number,
+    perPage: number,
+  ): AsyncGenerator<Deployment, boolean> {
+    const pages = this.octokit.paginate.iterator(this.octokit.rest.repos.listDeployments, {
+      ...this.repoParams,
+      environment,
+      task,
+      per_page: perPage,
+    });
     let page = 0;
     try {
       for await (const { data } of pages) {
@@ -321,7 +370,11 @@ export class Deployments {
         if (++page >= maxPages) return true;
       }
     } catch (err) {
-      throw toGitHubError(err, `Listing deployments of ${environment}`, { ...this.target, permission: 'deployments=read', notFound: 'the repository was' });
+      throw toGitHubError(err, `Listing deployments of ${environment}`, {
+        ...this.target,
+        permission: 'deployments=read',
+        notFound: 'the repository was',
+      });
     }
     return false;
   }
@@ -334,18 +387,25 @@ export class Deployments {
    * successes of an environment `inactive` when a newer one (of any task)
    * succeeds with auto-inactive, so `task` only helps with `autoInactive: false`.
    */
-  async lastSuccessful(environment: string, opts: { task?: string; maxPages?: number; perPage?: number } = {}): Promise<LastSuccessful | undefined> {
+  async lastSuccessful(
+    environment: string,
+    opts: { task?: string; maxPages?: number; perPage?: number } = {},
+  ): Promise<LastSuccessful | undefined> {
     const maxPages = opts.maxPages ?? 10;
     const perPage = opts.perPage ?? 30;
     const it = this.walk(environment, opts.task, maxPages, perPage);
     for (let next = await it.next(); ; next = await it.next()) {
       if (next.done) {
-        if (next.value) this.log.warn(`No successful deployment of ${environment} in the newest ${maxPages * perPage} deployments; stopped looking.`);
+        if (next.value)
+          this.log.warn(
+            `No successful deployment of ${environment} in the newest ${maxPages * perPage} deployments; stopped looking.`,
+          );
         return undefined;
       }
       const deployment = next.value;
       const status = await this.latestStatus(deployment.id);
-      if (status?.state === 'success') return { deployment, status, payload: payloadObject(deployment.payload) };
+      if (status?.state === 'success')
+        return { deployment, status, payload: payloadObject(deployment.payload) };
     }
   }
 
@@ -355,18 +415,27 @@ export class Deployments {
    * or `queued`, plus those `pending` or without any status that were created
    * less than `staleAfterMs` ago (default 1 h; older ones are taken as abandoned).
    */
-  async inProgress(environment: string, opts: { task?: string; limit?: number; staleAfterMs?: number } = {}): Promise<Array<{ deployment: Deployment; status?: DeploymentStatus }>> {
+  async inProgress(
+    environment: string,
+    opts: { task?: string; limit?: number; staleAfterMs?: number } = {},
+  ): Promise<Array<{ deployment: Deployment; status?: DeploymentStatus }>> {
     const limit = opts.limit ?? 30;
     const staleAfterMs = opts.staleAfterMs ?? 60 * 60 * 1000;
     const { data } = await this.call(`Listing deployments of ${environment}`, 'the repository was', () =>
-      this.octokit.rest.repos.listDeployments({ ...this.repoParams, environment, task: opts.task, per_page: Math.min(limit, 100) }),
+      this.octokit.rest.repos.listDeployments({
+        ...this.repoParams,
+        environment,
+        task: opts.task,
+        per_page: Math.min(limit, 100),
+      }),
     );
     const out: Array<{ deployment: Deployment; status?: DeploymentStatus }> = [];
     for (const deployment of data.slice(0, limit)) {
       const status = await this.latestStatus(deployment.id);
       const state = status?.state ?? 'pending';
       const fresh = Date.now() - Date.parse(deployment.created_at) < staleAfterMs;
-      if (state === 'in_progress' || state === 'queued' || (state === 'pending' && fresh)) out.push({ deployment, status });
+      if (state === 'in_progress' || state === 'queued' || (state === 'pending' && fresh))
+        out.push({ deployment, status });
     }
     return out;
   }

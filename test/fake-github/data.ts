@@ -130,8 +130,19 @@ export function repository(api: string, owner: Json, name: string, id: number, d
 }
 
 /** A `commit` object (as in compare results). */
-export function commit(repoUrl: string, sha: string, message: string, parents: string[], author: Json, date: string): Json {
-  const gitAuthor = { name: String(author.login), email: `${String(author.login)}@users.noreply.github.com`, date };
+export function commit(
+  repoUrl: string,
+  sha: string,
+  message: string,
+  parents: string[],
+  author: Json,
+  date: string,
+): Json {
+  const gitAuthor = {
+    name: String(author.login),
+    email: `${String(author.login)}@users.noreply.github.com`,
+    date,
+  };
   return {
     url: `${repoUrl}/commits/${sha}`,
     sha,

@@ -68,15 +68,52 @@ export interface Seeder {
     production_environment?: boolean;
     transient_environment?: boolean;
     created_at?: string;
-    statuses?: Array<DeploymentState | { state: DeploymentState; environment_url?: string; log_url?: string; description?: string; auto_inactive?: boolean }>;
+    statuses?: Array<
+      | DeploymentState
+      | {
+          state: DeploymentState;
+          environment_url?: string;
+          log_url?: string;
+          description?: string;
+          auto_inactive?: boolean;
+        }
+    >;
   }): Json;
-  environment(e: { name: string; owner?: string; repo?: string; wait_timer?: number; reviewers?: string[] }): Json;
+  environment(e: {
+    name: string;
+    owner?: string;
+    repo?: string;
+    wait_timer?: number;
+    reviewers?: string[];
+  }): Json;
   /** A branch: `behindDefault` makes auto_merge merge the default branch (202); `mergeConflict` makes it 409. */
-  branch(b: { name: string; sha?: string; owner?: string; repo?: string; behindDefault?: boolean; mergeConflict?: boolean }): void;
+  branch(b: {
+    name: string;
+    sha?: string;
+    owner?: string;
+    repo?: string;
+    behindDefault?: boolean;
+    mergeConflict?: boolean;
+  }): void;
   /** A commit for compare; parents are shas (first parent is followed). */
   commit(c: { sha: string; message?: string; parents?: string[]; owner?: string; repo?: string }): Json;
-  checkRun(c: { ref?: string; head_sha?: string; name: string; status?: string; conclusion?: string | null; owner?: string; repo?: string }): Json;
-  commitStatus(s: { ref?: string; sha?: string; context: string; state: 'error' | 'failure' | 'pending' | 'success'; owner?: string; repo?: string }): Json;
+  checkRun(c: {
+    ref?: string;
+    head_sha?: string;
+    name: string;
+    status?: string;
+    conclusion?: string | null;
+    owner?: string;
+    repo?: string;
+  }): Json;
+  commitStatus(s: {
+    ref?: string;
+    sha?: string;
+    context: string;
+    state: 'error' | 'failure' | 'pending' | 'success';
+    owner?: string;
+    repo?: string;
+  }): Json;
   pull(p: {
     number?: number;
     head: string;
@@ -90,13 +127,42 @@ export interface Seeder {
     owner?: string;
     repo?: string;
   }): Json;
-  review(r: { pull_number: number; state: string; user?: string; body?: string; commit_id?: string; owner?: string; repo?: string }): Json;
-  approval(a: { run_id: number; environments: string[]; state?: 'approved' | 'rejected' | 'pending'; user?: string; comment?: string }): Json;
-  pendingDeployment(p: { run_id: number; environment: string; wait_timer?: number; reviewers?: string[]; current_user_can_approve?: boolean }): Json;
+  review(r: {
+    pull_number: number;
+    state: string;
+    user?: string;
+    body?: string;
+    commit_id?: string;
+    owner?: string;
+    repo?: string;
+  }): Json;
+  approval(a: {
+    run_id: number;
+    environments: string[];
+    state?: 'approved' | 'rejected' | 'pending';
+    user?: string;
+    comment?: string;
+  }): Json;
+  pendingDeployment(p: {
+    run_id: number;
+    environment: string;
+    wait_timer?: number;
+    reviewers?: string[];
+    current_user_can_approve?: boolean;
+  }): Json;
 }
 
-export type DeploymentState = 'error' | 'failure' | 'inactive' | 'in_progress' | 'queued' | 'pending' | 'success';
-const DEPLOYMENT_STATES: readonly DeploymentState[] = ['error', 'failure', 'inactive', 'in_progress', 'queued', 'pending', 'success'];
+export type DeploymentState =
+  'error' | 'failure' | 'inactive' | 'in_progress' | 'queued' | 'pending' | 'success';
+const DEPLOYMENT_STATES: readonly DeploymentState[] = [
+  'error',
+  'failure',
+  'inactive',
+  'in_progress',
+  'queued',
+  'pending',
+  'success',
+];
 
 /** Inspectable server state (live objects: read, don't mutate). */
 export interface FakeState {
@@ -140,7 +206,8 @@ class HttpError extends Error {
   }
 }
 
-const notFound = (): HttpError => new HttpError(404, { message: 'Not Found', documentation_url: DOCS, status: '404' });
+const notFound = (): HttpError =>
+  new HttpError(404, { message: 'Not Found', documentation_url: DOCS, status: '404' });
 const validationFailed = (resource: string, field: string, message: string): HttpError =>
   new HttpError(422, {
     message: 'Validation Failed',
@@ -153,7 +220,9 @@ const validationFailed = (resource: string, field: string, message: string): Htt
 function matcher(pattern: string | RegExp | undefined): (method: string, path: string) => boolean {
   if (pattern === undefined) return () => true;
   if (pattern instanceof RegExp) return (m, p) => pattern.test(`${m} ${p}`);
-  const [method, path] = pattern.includes(' ') ? (pattern.split(' ', 2) as [string, string]) : [undefined, pattern];
+  const [method, path] = pattern.includes(' ')
+    ? (pattern.split(' ', 2) as [string, string])
+    : [undefined, pattern];
   const re = templateRegex(path.replace(/\*/g, '{_}'));
   return (m, p) => (method === undefined || method.toUpperCase() === m) && re.test(p);
 }
@@ -199,7 +268,8 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
     return u;
   };
   const me = (): Json => userOf(opts.login ?? 'github-actions[bot]');
-  const repoKeyOf = (o?: { owner?: string; repo?: string }): string => `${o?.owner ?? 'octo-org'}/${o?.repo ?? 'app'}`;
+  const repoKeyOf = (o?: { owner?: string; repo?: string }): string =>
+    `${o?.owner ?? 'octo-org'}/${o?.repo ?? 'app'}`;
   const repoUrlOf = (key: string): string => `${api}/repos/${key}`;
   const repos = new Map<string, Json>();
   const repoOf = (key: string): Json => {
@@ -213,7 +283,9 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
   const branchKey = (repoKey: string, name: string): string => `${repoKey}#${name}`;
   /** A ref (branch, 40-hex sha, anything else) to its commit sha. */
   const resolveSha = (repoKey: string, ref: string): string =>
-    /^[0-9a-f]{40}$/i.test(ref) ? ref.toLowerCase() : (branches.get(branchKey(repoKey, ref))?.sha ?? shaOf(`${repoKey}:${ref}`));
+    /^[0-9a-f]{40}$/i.test(ref)
+      ? ref.toLowerCase()
+      : (branches.get(branchKey(repoKey, ref))?.sha ?? shaOf(`${repoKey}:${ref}`));
 
   const inRepo = (repoKey: string) => (o: Json) => String(o.repository_url) === repoUrlOf(repoKey);
   const byIdDesc = (a: Json, b: Json): number => Number(b.id) - Number(a.id);
@@ -230,11 +302,14 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
     const mine = (o: Json) => inRepo(repoKey)(o) && o.sha === sha;
     const statuses = commitStatuses.filter(mine);
     const runs = checkRuns.filter((c) => inRepo(repoKey)(c) && c.head_sha === sha);
-    const contexts = required ?? [...new Set([...statuses.map((s) => String(s.context)), ...runs.map((r) => String(r.name))])];
+    const contexts = required ?? [
+      ...new Set([...statuses.map((s) => String(s.context)), ...runs.map((r) => String(r.name))]),
+    ];
     return contexts.filter((ctx) => {
       const st = statuses.filter((s) => s.context === ctx).at(-1);
       const run = runs.filter((r) => r.name === ctx).at(-1);
-      const ok = st?.state === 'success' || ['success', 'neutral', 'skipped'].includes(String(run?.conclusion));
+      const ok =
+        st?.state === 'success' || ['success', 'neutral', 'skipped'].includes(String(run?.conclusion));
       return !ok;
     });
   }
@@ -270,24 +345,36 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
       statuses_url: `${url}/statuses`,
       repository_url: repoUrlOf(repoKey),
       transient_environment: b.transient_environment === true,
-      production_environment: typeof b.production_environment === 'boolean' ? b.production_environment : environment === 'production',
+      production_environment:
+        typeof b.production_environment === 'boolean'
+          ? b.production_environment
+          : environment === 'production',
       performed_via_github_app: null,
     };
     state.deployments.push(d);
     state.statuses.set(deploymentId, []);
-    if (!environments.some((e) => inRepo(repoKey)(e) && e.name === environment)) seedEnvironment({ name: environment }, repoKey);
+    if (!environments.some((e) => inRepo(repoKey)(e) && e.name === environment))
+      seedEnvironment({ name: environment }, repoKey);
     return d;
   }
 
   function postDeployment(ctx: Ctx): Result {
     const b = ctx.body;
-    if (b.payload !== undefined && typeof b.payload !== 'string' && (typeof b.payload !== 'object' || Array.isArray(b.payload))) {
+    if (
+      b.payload !== undefined &&
+      typeof b.payload !== 'string' &&
+      (typeof b.payload !== 'object' || Array.isArray(b.payload))
+    ) {
       throw validationFailed('Deployment', 'payload', 'payload must be an object or a JSON string');
     }
     if (typeof b.ref !== 'string') throw validationFailed('Deployment', 'ref', 'ref is missing');
     const branch = branches.get(branchKey(ctx.repoKey, b.ref));
     if (b.auto_merge !== false && branch?.mergeConflict) {
-      throw new HttpError(409, { message: `Conflict merging ${defaultBranch} into ${b.ref}.`, documentation_url: DOCS, status: '409' });
+      throw new HttpError(409, {
+        message: `Conflict merging ${defaultBranch} into ${b.ref}.`,
+        documentation_url: DOCS,
+        status: '409',
+      });
     }
     if (b.auto_merge !== false && branch?.behindDefault) {
       branch.behindDefault = false;
@@ -299,7 +386,13 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
     if (failing.length > 0) {
       throw new HttpError(409, {
         message: `Conflict: Commit status checks failed for ${b.ref}.`,
-        errors: [{ contexts: failing.map((c) => ({ context: c, state: 'failure' })), resource: 'Deployment', field: 'required_contexts' }],
+        errors: [
+          {
+            contexts: failing.map((c) => ({ context: c, state: 'failure' })),
+            resource: 'Deployment',
+            field: 'required_contexts',
+          },
+        ],
         documentation_url: DOCS,
         status: '409',
       });
@@ -314,12 +407,17 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
     }
     const description = typeof b.description === 'string' ? b.description : '';
     if (description.length > 140) {
-      throw validationFailed('DeploymentStatus', 'description', 'description is too long (maximum is 140 characters)');
+      throw validationFailed(
+        'DeploymentStatus',
+        'description',
+        'description is too long (maximum is 140 characters)',
+      );
     }
     if (typeof b.environment === 'string') d.environment = b.environment;
     const statusId = id();
     const createdAt = now();
-    const logUrl = typeof b.log_url === 'string' ? b.log_url : typeof b.target_url === 'string' ? b.target_url : '';
+    const logUrl =
+      typeof b.log_url === 'string' ? b.log_url : typeof b.target_url === 'string' ? b.target_url : '';
     const status: Json = {
       url: `${String(d.url)}/statuses/${statusId}`,
       id: statusId,
@@ -343,20 +441,31 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
     // repository and environment whose latest status is success get an inactive status.
     if (st === 'success' && b.auto_inactive !== false && d.transient_environment !== true) {
       for (const other of state.deployments) {
-        if (other === d || other.repository_url !== d.repository_url || other.environment !== d.environment) continue;
+        if (other === d || other.repository_url !== d.repository_url || other.environment !== d.environment)
+          continue;
         if (other.transient_environment === true || Number(other.id) > Number(d.id)) continue;
-        if (latestStatus(Number(other.id))?.state === 'success') createStatus(other, { state: 'inactive', auto_inactive: false });
+        if (latestStatus(Number(other.id))?.state === 'success')
+          createStatus(other, { state: 'inactive', auto_inactive: false });
       }
     }
     return status;
   }
 
   // ---- environments, checks, pulls, approvals -----------------------------
-  function seedEnvironment(e: { name: string; wait_timer?: number; reviewers?: string[] }, repoKey: string): Json {
+  function seedEnvironment(
+    e: { name: string; wait_timer?: number; reviewers?: string[] },
+    repoKey: string,
+  ): Json {
     const envId = id();
     const url = `${repoUrlOf(repoKey)}/environments/${encodeURIComponent(e.name)}`;
     const rules: Json[] = [];
-    if (e.wait_timer !== undefined) rules.push({ id: id(), node_id: nodeId('GateWaitTimer', envId), type: 'wait_timer', wait_timer: e.wait_timer });
+    if (e.wait_timer !== undefined)
+      rules.push({
+        id: id(),
+        node_id: nodeId('GateWaitTimer', envId),
+        type: 'wait_timer',
+        wait_timer: e.wait_timer,
+      });
     if (e.reviewers?.length) {
       rules.push({
         id: id(),
@@ -414,7 +523,10 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
     const links: string[] = [];
     if (page > 1) links.push(link(page - 1, 'prev'), link(1, 'first'));
     if (page < last) links.push(link(page + 1, 'next'), link(last, 'last'));
-    return { page: items.slice((page - 1) * perPage, page * perPage), headers: links.length ? { link: links.join(', ') } : {} };
+    return {
+      page: items.slice((page - 1) * perPage, page * perPage),
+      headers: links.length ? { link: links.join(', ') } : {},
+    };
   }
   const list = (ctx: Ctx, items: Json[]): Result => {
     const { page, headers } = paginate(ctx, items);
@@ -435,23 +547,39 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
         const q = ctx.query;
         const items = state.deployments
           .filter(inRepo(ctx.repoKey))
-          .filter((d) => (q.environment === undefined || d.environment === q.environment) && (q.ref === undefined || d.ref === q.ref))
-          .filter((d) => (q.sha === undefined || d.sha === q.sha) && (q.task === undefined || d.task === q.task))
+          .filter(
+            (d) =>
+              (q.environment === undefined || d.environment === q.environment) &&
+              (q.ref === undefined || d.ref === q.ref),
+          )
+          .filter(
+            (d) => (q.sha === undefined || d.sha === q.sha) && (q.task === undefined || d.task === q.task),
+          )
           .sort(byIdDesc);
         return list(ctx, items);
       },
     ],
-    ['GET', `${R}/deployments/{deployment_id}`, (ctx) => ({ status: 200, body: findDeployment(ctx.repoKey, ctx.params.deployment_id!) })],
+    [
+      'GET',
+      `${R}/deployments/{deployment_id}`,
+      (ctx) => ({ status: 200, body: findDeployment(ctx.repoKey, ctx.params.deployment_id!) }),
+    ],
     [
       'DELETE',
       `${R}/deployments/{deployment_id}`,
       (ctx) => {
         const d = findDeployment(ctx.repoKey, ctx.params.deployment_id!);
-        const sameEnv = state.deployments.filter((x) => inRepo(ctx.repoKey)(x) && x.environment === d.environment);
+        const sameEnv = state.deployments.filter(
+          (x) => inRepo(ctx.repoKey)(x) && x.environment === d.environment,
+        );
         if (latestStatus(Number(d.id))?.state !== 'inactive' && sameEnv.length > 1) {
           return {
             status: 422,
-            body: { message: 'We cannot delete an active deployment unless it is the only deployment in a given environment.', documentation_url: DOCS },
+            body: {
+              message:
+                'We cannot delete an active deployment unless it is the only deployment in a given environment.',
+              documentation_url: DOCS,
+            },
           };
         }
         state.deployments.splice(state.deployments.indexOf(d), 1);
@@ -462,19 +590,34 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
     [
       'POST',
       `${R}/deployments/{deployment_id}/statuses`,
-      (ctx) => ({ status: 201, body: createStatus(findDeployment(ctx.repoKey, ctx.params.deployment_id!), ctx.body) }),
+      (ctx) => ({
+        status: 201,
+        body: createStatus(findDeployment(ctx.repoKey, ctx.params.deployment_id!), ctx.body),
+      }),
     ],
     [
       'GET',
       `${R}/deployments/{deployment_id}/statuses`,
-      (ctx) => list(ctx, [...state.statuses.get(Number(findDeployment(ctx.repoKey, ctx.params.deployment_id!).id))!].reverse()),
+      (ctx) =>
+        list(
+          ctx,
+          [
+            ...state.statuses.get(Number(findDeployment(ctx.repoKey, ctx.params.deployment_id!).id))!,
+          ].reverse(),
+        ),
     ],
-    ['GET', `${R}/environments`, (ctx) => wrapped(ctx, 'environments', environments.filter(inRepo(ctx.repoKey)).map(publicEnv))],
+    [
+      'GET',
+      `${R}/environments`,
+      (ctx) => wrapped(ctx, 'environments', environments.filter(inRepo(ctx.repoKey)).map(publicEnv)),
+    ],
     [
       'GET',
       `${R}/environments/{environment_name}`,
       (ctx) => {
-        const env = environments.find((e) => inRepo(ctx.repoKey)(e) && e.name === ctx.params.environment_name);
+        const env = environments.find(
+          (e) => inRepo(ctx.repoKey)(e) && e.name === ctx.params.environment_name,
+        );
         if (!env) throw notFound();
         return { status: 200, body: publicEnv(env) };
       },
@@ -486,7 +629,11 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
         const sha = resolveSha(ctx.repoKey, ctx.params.ref!);
         const runs = checkRuns
           .filter((c) => inRepo(ctx.repoKey)(c) && c.head_sha === sha)
-          .filter((c) => (ctx.query.check_name === undefined || c.name === ctx.query.check_name) && (ctx.query.status === undefined || c.status === ctx.query.status))
+          .filter(
+            (c) =>
+              (ctx.query.check_name === undefined || c.name === ctx.query.check_name) &&
+              (ctx.query.status === undefined || c.status === ctx.query.status),
+          )
           .sort(byIdDesc)
           .map(({ repository_url: _r, ...c }) => c);
         return wrapped(ctx, 'check_runs', runs);
@@ -499,12 +646,18 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
         const sha = resolveSha(ctx.repoKey, ctx.params.ref!);
         // The latest status per context, newest first.
         const latest = new Map<string, Json>();
-        for (const s of commitStatuses.filter((x) => inRepo(ctx.repoKey)(x) && x.sha === sha).sort(byIdDesc)) {
+        for (const s of commitStatuses
+          .filter((x) => inRepo(ctx.repoKey)(x) && x.sha === sha)
+          .sort(byIdDesc)) {
           if (!latest.has(String(s.context))) latest.set(String(s.context), s);
         }
         const statuses = [...latest.values()].map(({ repository_url: _r, sha: _s, ...s }) => s);
         const states = statuses.map((s) => s.state);
-        const combined = states.some((s) => s === 'failure' || s === 'error') ? 'failure' : states.length === 0 || states.includes('pending') ? 'pending' : 'success';
+        const combined = states.some((s) => s === 'failure' || s === 'error')
+          ? 'failure'
+          : states.length === 0 || states.includes('pending')
+            ? 'pending'
+            : 'success';
         return {
           status: 200,
           body: {
@@ -528,7 +681,10 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
         const items = pulls
           .filter(inPullRepo(ctx.repoKey))
           .filter((p) => wanted === 'all' || p.state === wanted)
-          .filter((p) => q.head === undefined || (p.head as Json).label === q.head || (p.head as Json).ref === q.head)
+          .filter(
+            (p) =>
+              q.head === undefined || (p.head as Json).label === q.head || (p.head as Json).ref === q.head,
+          )
           .filter((p) => q.base === undefined || (p.base as Json).ref === q.base)
           .sort(q.direction === 'asc' ? (a, b) => -byIdDesc(a, b) : byIdDesc);
         return list(ctx, items);
@@ -539,7 +695,12 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
       `${R}/commits/{commit_sha}/pulls`,
       (ctx) => {
         const sha = resolveSha(ctx.repoKey, ctx.params.commit_sha!);
-        return list(ctx, pulls.filter(inPullRepo(ctx.repoKey)).filter((p) => (p.head as Json).sha === sha || p.merge_commit_sha === sha));
+        return list(
+          ctx,
+          pulls
+            .filter(inPullRepo(ctx.repoKey))
+            .filter((p) => (p.head as Json).sha === sha || p.merge_commit_sha === sha),
+        );
       },
     ],
     [
@@ -547,7 +708,10 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
       `${R}/pulls/{pull_number}/reviews`,
       (ctx) => {
         const url = `${ctx.repoUrl}/pulls/${ctx.params.pull_number}`;
-        return list(ctx, reviews.filter((r) => r.pull_request_url === url));
+        return list(
+          ctx,
+          reviews.filter((r) => r.pull_request_url === url),
+        );
       },
     ],
     [
@@ -555,8 +719,12 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
       `${R}/issues`,
       (ctx) => {
         const b = ctx.body;
-        if (typeof b.title !== 'string' && typeof b.title !== 'number') throw validationFailed('Issue', 'title', 'title is missing');
-        const number = 1 + state.issues.filter((i) => i.repository_url === ctx.repoUrl).length + pulls.filter(inPullRepo(ctx.repoKey)).length;
+        if (typeof b.title !== 'string' && typeof b.title !== 'number')
+          throw validationFailed('Issue', 'title', 'title is missing');
+        const number =
+          1 +
+          state.issues.filter((i) => i.repository_url === ctx.repoUrl).length +
+          pulls.filter(inPullRepo(ctx.repoKey)).length;
         const issueId = id();
         const url = `${ctx.repoUrl}/issues/${number}`;
         const created = now();
@@ -574,7 +742,11 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
           title: String(b.title),
           body: typeof b.body === 'string' ? b.body : null,
           user: me(),
-          labels: Array.isArray(b.labels) ? b.labels.map((l) => (typeof l === 'string' ? l : (l as Json).name)).filter((l) => typeof l === 'string') : [],
+          labels: Array.isArray(b.labels)
+            ? b.labels
+                .map((l) => (typeof l === 'string' ? l : (l as Json).name))
+                .filter((l) => typeof l === 'string')
+            : [],
           assignee: null,
           assignees: [],
           milestone: null,
@@ -597,7 +769,8 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
         const issue = state.issues.find((i) => i.repository_url === ctx.repoUrl && i.number === n);
         const pull = pulls.find((p) => inPullRepo(ctx.repoKey)(p) && p.number === n);
         if (!issue && !pull) throw notFound();
-        if (typeof ctx.body.body !== 'string') throw validationFailed('IssueComment', 'body', 'body is missing');
+        if (typeof ctx.body.body !== 'string')
+          throw validationFailed('IssueComment', 'body', 'body is missing');
         if (issue) issue.comments = Number(issue.comments) + 1;
         const commentId = id();
         const created = now();
@@ -617,8 +790,16 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
         return { status: 201, body: comment };
       },
     ],
-    ['GET', `${R}/actions/runs/{run_id}/approvals`, (ctx) => ({ status: 200, body: approvals.get(Number(ctx.params.run_id)) ?? [] })],
-    ['GET', `${R}/actions/runs/{run_id}/pending_deployments`, (ctx) => ({ status: 200, body: pending.get(Number(ctx.params.run_id)) ?? [] })],
+    [
+      'GET',
+      `${R}/actions/runs/{run_id}/approvals`,
+      (ctx) => ({ status: 200, body: approvals.get(Number(ctx.params.run_id)) ?? [] }),
+    ],
+    [
+      'GET',
+      `${R}/actions/runs/{run_id}/pending_deployments`,
+      (ctx) => ({ status: 200, body: pending.get(Number(ctx.params.run_id)) ?? [] }),
+    ],
     ['GET', `${R}/compare/{basehead}`, compare],
   ];
 
@@ -627,14 +808,22 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
   }
 
   function compare(ctx: Ctx): Result {
-    const [baseRef, headRef] = decodeURIComponent(ctx.params.basehead!).split('...') as [string, string | undefined];
+    const [baseRef, headRef] = decodeURIComponent(ctx.params.basehead!).split('...') as [
+      string,
+      string | undefined,
+    ];
     if (headRef === undefined) throw notFound();
     const base = resolveSha(ctx.repoKey, baseRef);
     const head = resolveSha(ctx.repoKey, headRef);
-    const known = (sha: string): Json => commits.get(`${ctx.repoKey}@${sha}`) ?? seedCommit({ sha }, ctx.repoKey);
+    const known = (sha: string): Json =>
+      commits.get(`${ctx.repoKey}@${sha}`) ?? seedCommit({ sha }, ctx.repoKey);
     const chain = (from: string, stop: string): string[] | undefined => {
       const out: string[] = [];
-      for (let sha: string | undefined = from; sha; sha = ((known(sha).parents as Json[])[0]?.sha as string | undefined)) {
+      for (
+        let sha: string | undefined = from;
+        sha;
+        sha = (known(sha).parents as Json[])[0]?.sha as string | undefined
+      ) {
         if (sha === stop) return out;
         out.push(sha);
         if (out.length > 1000) break;
@@ -668,7 +857,14 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
   }
 
   function seedCommit(c: { sha: string; message?: string; parents?: string[] }, repoKey: string): Json {
-    const made = commit(repoUrlOf(repoKey), c.sha, c.message ?? `Commit ${c.sha.slice(0, 7)}`, c.parents ?? [], me(), now());
+    const made = commit(
+      repoUrlOf(repoKey),
+      c.sha,
+      c.message ?? `Commit ${c.sha.slice(0, 7)}`,
+      c.parents ?? [],
+      me(),
+      now(),
+    );
     commits.set(`${repoKey}@${c.sha}`, made);
     return made;
   }
@@ -708,7 +904,13 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
         conclusion: c.conclusion !== undefined ? c.conclusion : status === 'completed' ? 'success' : null,
         started_at: started,
         completed_at: status === 'completed' ? started : null,
-        output: { title: null, summary: null, text: null, annotations_count: 0, annotations_url: `${repoUrlOf(repoKey)}/check-runs/${runId}/annotations` },
+        output: {
+          title: null,
+          summary: null,
+          text: null,
+          annotations_count: 0,
+          annotations_url: `${repoUrlOf(repoKey)}/check-runs/${runId}/annotations`,
+        },
         name: c.name,
         check_suite: { id: id() },
         app: null,
@@ -742,11 +944,21 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
     pull(p) {
       const repoKey = repoKeyOf(p);
       const repo = repoOf(repoKey);
-      const number = p.number ?? 1 + pulls.filter(inPullRepo(repoKey)).length + state.issues.filter((i) => i.repository_url === repoUrlOf(repoKey)).length;
+      const number =
+        p.number ??
+        1 +
+          pulls.filter(inPullRepo(repoKey)).length +
+          state.issues.filter((i) => i.repository_url === repoUrlOf(repoKey)).length;
       const pullId = id();
       const author = userOf(p.user ?? 'octocat');
       const created = now();
-      const side = (ref: string, sha: string): Json => ({ label: `${String((repo.owner as Json).login)}:${ref}`, ref, sha, user: repo.owner, repo });
+      const side = (ref: string, sha: string): Json => ({
+        label: `${String((repo.owner as Json).login)}:${ref}`,
+        ref,
+        sha,
+        user: repo.owner,
+        repo,
+      });
       const urls = pullUrls(repoKey, number);
       const merged = p.merged ?? false;
       const pull: Json = {
@@ -767,7 +979,12 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
         updated_at: created,
         closed_at: merged || p.state === 'closed' ? created : null,
         merged_at: merged ? created : null,
-        merge_commit_sha: p.merge_commit_sha !== undefined ? p.merge_commit_sha : merged ? shaOf(`merge:${repoKey}:${number}`) : null,
+        merge_commit_sha:
+          p.merge_commit_sha !== undefined
+            ? p.merge_commit_sha
+            : merged
+              ? shaOf(`merge:${repoKey}:${number}`)
+              : null,
         assignee: null,
         assignees: [],
         requested_reviewers: [],
@@ -816,7 +1033,15 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
       const approval: Json = {
         environments: a.environments.map((name) => {
           const env = environments.find((e) => e.name === name) ?? seedEnvironment({ name }, repoKeyOf());
-          return { id: env.id, node_id: env.node_id, name, url: env.url, html_url: env.html_url, created_at: env.created_at, updated_at: env.updated_at };
+          return {
+            id: env.id,
+            node_id: env.node_id,
+            name,
+            url: env.url,
+            html_url: env.html_url,
+            created_at: env.created_at,
+            updated_at: env.updated_at,
+          };
         }),
         state: a.state ?? 'approved',
         user: userOf(a.user ?? 'reviewer'),
@@ -826,9 +1051,17 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
       return approval;
     },
     pendingDeployment(p) {
-      const env = environments.find((e) => e.name === p.environment) ?? seedEnvironment({ name: p.environment }, repoKeyOf());
+      const env =
+        environments.find((e) => e.name === p.environment) ??
+        seedEnvironment({ name: p.environment }, repoKeyOf());
       const item: Json = {
-        environment: { id: env.id, node_id: env.node_id, name: env.name, url: env.url, html_url: env.html_url },
+        environment: {
+          id: env.id,
+          node_id: env.node_id,
+          name: env.name,
+          url: env.url,
+          html_url: env.html_url,
+        },
         wait_timer: p.wait_timer ?? 0,
         wait_timer_started_at: p.wait_timer ? now() : null,
         current_user_can_approve: p.current_user_can_approve ?? false,
@@ -840,7 +1073,12 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
   };
 
   // ---- HTTP -------------------------------------------------------------------
-  const compiled = routes.map(([method, template, handler]) => ({ method, template, handler, re: templateRegex(template) }));
+  const compiled = routes.map(([method, template, handler]) => ({
+    method,
+    template,
+    handler,
+    re: templateRegex(template),
+  }));
 
   function faultResponse(f: Fault, method: string, path: string): HttpError {
     const retryAfter = String(f.retryAfter ?? 1);
@@ -848,8 +1086,11 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
       return new HttpError(
         f.status === 429 ? 429 : 403,
         {
-          message: f.message ?? `You have exceeded a secondary rate limit. Please wait a few minutes before you try again. If you reach out to GitHub Support for help, please include the request ID FAKE:${requestSeq}.`,
-          documentation_url: 'https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits',
+          message:
+            f.message ??
+            `You have exceeded a secondary rate limit. Please wait a few minutes before you try again. If you reach out to GitHub Support for help, please include the request ID FAKE:${requestSeq}.`,
+          documentation_url:
+            'https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits',
           status: String(f.status === 429 ? 429 : 403),
         },
         { 'retry-after': retryAfter },
@@ -860,7 +1101,11 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
         const reset = Math.ceil(Date.now() / 1000 + Number(retryAfter));
         return new HttpError(
           429,
-          { message: f.message ?? 'API rate limit exceeded for installation ID 1.', documentation_url: DOCS, status: '429' },
+          {
+            message: f.message ?? 'API rate limit exceeded for installation ID 1.',
+            documentation_url: DOCS,
+            status: '429',
+          },
           { 'retry-after': retryAfter, 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(reset) },
         );
       }
@@ -869,12 +1114,21 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
         const permission = { pulls: 'pull_requests', commits: 'contents', compare: 'contents' }[area] ?? area;
         return new HttpError(
           403,
-          { message: f.message ?? 'Resource not accessible by integration', documentation_url: DOCS, status: '403' },
-          { 'x-accepted-github-permissions': f.permission ?? `${permission}=${method === 'GET' ? 'read' : 'write'}` },
+          {
+            message: f.message ?? 'Resource not accessible by integration',
+            documentation_url: DOCS,
+            status: '403',
+          },
+          {
+            'x-accepted-github-permissions':
+              f.permission ?? `${permission}=${method === 'GET' ? 'read' : 'write'}`,
+          },
         );
       }
       case 404:
-        return f.message ? new HttpError(404, { message: f.message, documentation_url: DOCS, status: '404' }) : notFound();
+        return f.message
+          ? new HttpError(404, { message: f.message, documentation_url: DOCS, status: '404' })
+          : notFound();
       default:
         return new HttpError(f.status, { message: f.message ?? 'Server Error' });
     }
@@ -892,9 +1146,19 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
     }
   }
 
-  function handle(method: string, pathname: string, query: Record<string, string>, body: unknown, headers: IncomingHttpHeaders): Result {
+  function handle(
+    method: string,
+    pathname: string,
+    query: Record<string, string>,
+    body: unknown,
+    headers: IncomingHttpHeaders,
+  ): Result {
     if (!/^(token|bearer) \S+/i.test(headers.authorization ?? '')) {
-      throw new HttpError(401, { message: 'Requires authentication', documentation_url: DOCS, status: '401' });
+      throw new HttpError(401, {
+        message: 'Requires authentication',
+        documentation_url: DOCS,
+        status: '401',
+      });
     }
     const fault = faults.find((f) => f.left > 0 && f.test(method, pathname));
     if (fault) {

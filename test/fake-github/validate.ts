@@ -87,7 +87,12 @@ function resolve(schema: Schema, root: Subset): Schema {
  * Validates `value` against `schema`; returns every violation found (empty
  * when valid). `root` supplies the components `$ref`s point to.
  */
-export function validate(schema: Schema, value: unknown, root: Subset = loadSubset(), path = '$'): Violation[] {
+export function validate(
+  schema: Schema,
+  value: unknown,
+  root: Subset = loadSubset(),
+  path = '$',
+): Violation[] {
   const s = resolve(schema, root);
   const actual = typeOf(value);
   const types = s.type === undefined ? [] : Array.isArray(s.type) ? s.type : [s.type];
@@ -101,13 +106,15 @@ export function validate(schema: Schema, value: unknown, root: Subset = loadSubs
   if (types.length > 0 && !types.some((t) => typeMatches(t, actual))) {
     return fail(`expected ${types.join(' | ')}${s.nullable ? ' | null' : ''}, got ${actual}`);
   }
-  if (s.enum && !s.enum.some((e) => e === value)) fail(`${JSON.stringify(value)} is not one of ${JSON.stringify(s.enum)}`);
+  if (s.enum && !s.enum.some((e) => e === value))
+    fail(`${JSON.stringify(value)} is not one of ${JSON.stringify(s.enum)}`);
 
   if (typeof value === 'string') {
     if (s.maxLength !== undefined && value.length > s.maxLength) fail(`longer than ${s.maxLength}`);
     if (s.minLength !== undefined && value.length < s.minLength) fail(`shorter than ${s.minLength}`);
     if (s.format === 'date-time' && !DATE_TIME.test(value)) fail(`not a date-time: ${JSON.stringify(value)}`);
-    if (s.format === 'uri' && value !== '' && !URL.canParse(value)) fail(`not a uri: ${JSON.stringify(value)}`);
+    if (s.format === 'uri' && value !== '' && !URL.canParse(value))
+      fail(`not a uri: ${JSON.stringify(value)}`);
   }
   if (typeof value === 'number') {
     if (s.minimum !== undefined && value < s.minimum) fail(`less than ${s.minimum}`);
@@ -174,7 +181,9 @@ export function validateResponse(method: string, path: string, status: number, b
   const schema = responses[String(status)];
   if (schema === null || schema === undefined) {
     // No body documented: a 204 must have none; others (e.g. 409) are not checked.
-    return status === 204 && body !== undefined ? [{ path: '$', message: `${key} 204: expected no body` }] : [];
+    return status === 204 && body !== undefined
+      ? [{ path: '$', message: `${key} 204: expected no body` }]
+      : [];
   }
   return validate(schema, body, root);
 }

@@ -8,7 +8,12 @@ const repo = { owner: 'octo-org', repo: 'app' };
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 
 function client(fake: FakeGitHub, opts: { retries?: number } = {}): Octokit {
-  return new Octokit({ auth: 'test-token', baseUrl: fake.url, log: quiet, request: { retries: opts.retries ?? 0 } });
+  return new Octokit({
+    auth: 'test-token',
+    baseUrl: fake.url,
+    log: quiet,
+    request: { retries: opts.retries ?? 0 },
+  });
 }
 
 describe('schema validator', () => {
@@ -20,9 +25,18 @@ describe('schema validator', () => {
     const wrongStatus = { id: '1', node_id: 'x', state: 'exploded', creator: null };
     const violations = validate(schemas['deployment-status']!, wrongStatus);
     const messages = violations.map((v) => `${v.path}: ${v.message}`);
-    assert.ok(messages.some((m) => m.startsWith('$.id: expected integer')), messages.join('\n'));
-    assert.ok(messages.some((m) => m.startsWith('$.state:') && m.includes('not one of')), messages.join('\n'));
-    assert.ok(messages.some((m) => m.includes('missing required property "deployment_url"')), messages.join('\n'));
+    assert.ok(
+      messages.some((m) => m.startsWith('$.id: expected integer')),
+      messages.join('\n'),
+    );
+    assert.ok(
+      messages.some((m) => m.startsWith('$.state:') && m.includes('not one of')),
+      messages.join('\n'),
+    );
+    assert.ok(
+      messages.some((m) => m.includes('missing required property "deployment_url"')),
+      messages.join('\n'),
+    );
   });
 
   test('handles nullable, oneOf, date-time and uri', () => {
@@ -34,7 +48,10 @@ describe('schema validator', () => {
     assert.equal(validate({ type: 'string', format: 'date-time' }, 'yesterday').length, 1);
     assert.deepEqual(validate({ type: 'string', format: 'date-time' }, '2024-01-01T00:00:00Z'), []);
     assert.equal(validate({ type: 'string', format: 'uri' }, 'not a url').length, 1);
-    assert.equal(validate({ type: 'object', properties: {}, additionalProperties: false }, { x: 1 }).length, 1);
+    assert.equal(
+      validate({ type: 'object', properties: {}, additionalProperties: false }, { x: 1 }).length,
+      1,
+    );
   });
 
   test('validateResponse picks the operation and status', () => {
@@ -68,7 +85,12 @@ describe('fake GitHub through Octokit', () => {
     const pull = fake.seed.pull({ head: 'feature', head_sha: 'b'.repeat(40), title: 'Feature' });
     fake.seed.review({ pull_number: Number(pull.number), state: 'APPROVED', commit_id: 'b'.repeat(40) });
     fake.seed.approval({ run_id: 77, environments: ['production'], user: 'alice', comment: 'ship it' });
-    fake.seed.pendingDeployment({ run_id: 77, environment: 'production', wait_timer: 5, reviewers: ['alice'] });
+    fake.seed.pendingDeployment({
+      run_id: 77,
+      environment: 'production',
+      wait_timer: 5,
+      reviewers: ['alice'],
+    });
 
     const created = await gh.rest.repos.createDeployment({
       ...repo,
@@ -86,8 +108,18 @@ describe('fake GitHub through Octokit', () => {
     assert.deepEqual(created.data.payload, { version: '1.2.3' });
     assert.equal(created.data.production_environment, true);
 
-    await gh.rest.repos.createDeploymentStatus({ ...repo, deployment_id: id, state: 'in_progress', log_url: 'https://ci.example/1' });
-    const st = await gh.rest.repos.createDeploymentStatus({ ...repo, deployment_id: id, state: 'success', environment_url: 'https://app.example' });
+    await gh.rest.repos.createDeploymentStatus({
+      ...repo,
+      deployment_id: id,
+      state: 'in_progress',
+      log_url: 'https://ci.example/1',
+    });
+    const st = await gh.rest.repos.createDeploymentStatus({
+      ...repo,
+      deployment_id: id,
+      state: 'success',
+      environment_url: 'https://app.example',
+    });
     assert.equal(st.data.state, 'success');
     assert.equal(st.data.environment_url, 'https://app.example');
 
@@ -97,7 +129,10 @@ describe('fake GitHub through Octokit', () => {
       ['success', 'in_progress'],
     );
     assert.equal((await gh.rest.repos.getDeployment({ ...repo, deployment_id: id })).data.id, id);
-    assert.equal((await gh.rest.repos.listDeployments({ ...repo, environment: 'production' })).data.length, 1);
+    assert.equal(
+      (await gh.rest.repos.listDeployments({ ...repo, environment: 'production' })).data.length,
+      1,
+    );
 
     const envs = await gh.rest.repos.getAllEnvironments(repo);
     assert.deepEqual(
@@ -113,19 +148,44 @@ describe('fake GitHub through Octokit', () => {
     assert.equal(combined.data.state, 'success');
 
     assert.equal((await gh.rest.pulls.list(repo)).data[0]?.title, 'Feature');
-    assert.equal((await gh.rest.repos.listPullRequestsAssociatedWithCommit({ ...repo, commit_sha: 'b'.repeat(40) })).data.length, 1);
-    assert.equal((await gh.rest.pulls.listReviews({ ...repo, pull_number: Number(pull.number) })).data[0]?.state, 'APPROVED');
+    assert.equal(
+      (await gh.rest.repos.listPullRequestsAssociatedWithCommit({ ...repo, commit_sha: 'b'.repeat(40) })).data
+        .length,
+      1,
+    );
+    assert.equal(
+      (await gh.rest.pulls.listReviews({ ...repo, pull_number: Number(pull.number) })).data[0]?.state,
+      'APPROVED',
+    );
 
-    const issue = await gh.rest.issues.create({ ...repo, title: 'Deploy failed', body: 'details', labels: ['deploy'] });
+    const issue = await gh.rest.issues.create({
+      ...repo,
+      title: 'Deploy failed',
+      body: 'details',
+      labels: ['deploy'],
+    });
     assert.equal(issue.status, 201);
-    const comment = await gh.rest.issues.createComment({ ...repo, issue_number: issue.data.number, body: 'retrying' });
+    const comment = await gh.rest.issues.createComment({
+      ...repo,
+      issue_number: issue.data.number,
+      body: 'retrying',
+    });
     assert.equal(comment.data.body, 'retrying');
     await gh.rest.issues.createComment({ ...repo, issue_number: Number(pull.number), body: 'on the PR' });
 
-    assert.equal((await gh.rest.actions.getReviewsForRun({ ...repo, run_id: 77 })).data[0]?.state, 'approved');
-    assert.equal((await gh.rest.actions.getPendingDeploymentsForRun({ ...repo, run_id: 77 })).data[0]?.environment.name, 'production');
+    assert.equal(
+      (await gh.rest.actions.getReviewsForRun({ ...repo, run_id: 77 })).data[0]?.state,
+      'approved',
+    );
+    assert.equal(
+      (await gh.rest.actions.getPendingDeploymentsForRun({ ...repo, run_id: 77 })).data[0]?.environment.name,
+      'production',
+    );
 
-    const cmp = await gh.rest.repos.compareCommitsWithBasehead({ ...repo, basehead: `${'a'.repeat(40)}...feature` });
+    const cmp = await gh.rest.repos.compareCommitsWithBasehead({
+      ...repo,
+      basehead: `${'a'.repeat(40)}...feature`,
+    });
     assert.equal(cmp.data.status, 'ahead');
     assert.equal(cmp.data.ahead_by, 2);
     assert.deepEqual(
@@ -135,7 +195,9 @@ describe('fake GitHub through Octokit', () => {
 
     // Deleting needs an inactive deployment unless it is the only one.
     const other = fake.seed.deployment({ environment: 'production', statuses: ['success'] });
-    await assert.rejects(gh.rest.repos.deleteDeployment({ ...repo, deployment_id: Number(other.id) }), { status: 422 });
+    await assert.rejects(gh.rest.repos.deleteDeployment({ ...repo, deployment_id: Number(other.id) }), {
+      status: 422,
+    });
     await gh.rest.repos.deleteDeployment({ ...repo, deployment_id: id });
     await assert.rejects(gh.rest.repos.getDeployment({ ...repo, deployment_id: id }), { status: 404 });
 
@@ -154,8 +216,15 @@ describe('fake GitHub through Octokit', () => {
   test('bad deployment status state is a 422 in GitHub error shape', async () => {
     const d = fake.seed.deployment({ environment: 'qa' });
     const err = await gh
-      .request('POST /repos/{owner}/{repo}/deployments/{deployment_id}/statuses', { ...repo, deployment_id: Number(d.id), state: 'exploded' as 'error' })
-      .catch((e: unknown) => e as { status: number; response: { data: { message: string; errors: Array<{ field: string }> } } });
+      .request('POST /repos/{owner}/{repo}/deployments/{deployment_id}/statuses', {
+        ...repo,
+        deployment_id: Number(d.id),
+        state: 'exploded' as 'error',
+      })
+      .catch(
+        (e: unknown) =>
+          e as { status: number; response: { data: { message: string; errors: Array<{ field: string }> } } },
+      );
     assert.ok(err && typeof err === 'object' && 'status' in err);
     assert.equal(err.status, 422);
     assert.equal(err.response.data.message, 'Validation Failed');
@@ -164,19 +233,36 @@ describe('fake GitHub through Octokit', () => {
   });
 
   test('a JSON string payload is stored as an object; required contexts are checked', async () => {
-    const created = await gh.rest.repos.createDeployment({ ...repo, ref: 'main', environment: 'qa', payload: '{"a":1}', auto_merge: false, required_contexts: [] });
+    const created = await gh.rest.repos.createDeployment({
+      ...repo,
+      ref: 'main',
+      environment: 'qa',
+      payload: '{"a":1}',
+      auto_merge: false,
+      required_contexts: [],
+    });
     assert.ok('id' in created.data);
     assert.deepEqual(created.data.payload, { a: 1 });
     fake.seed.checkRun({ ref: 'red', name: 'ci', conclusion: 'failure' });
-    await assert.rejects(gh.rest.repos.createDeployment({ ...repo, ref: 'red', environment: 'qa', auto_merge: false }), { status: 409 });
+    await assert.rejects(
+      gh.rest.repos.createDeployment({ ...repo, ref: 'red', environment: 'qa', auto_merge: false }),
+      { status: 409 },
+    );
     fake.seed.branch({ name: 'behind', behindDefault: true });
-    const merged = await gh.rest.repos.createDeployment({ ...repo, ref: 'behind', environment: 'qa', required_contexts: [] });
+    const merged = await gh.rest.repos.createDeployment({
+      ...repo,
+      ref: 'behind',
+      environment: 'qa',
+      required_contexts: [],
+    });
     assert.equal(merged.status, 202);
     assert.deepEqual(fake.violations, []);
   });
 
   test('deployments paginate newest first across 3 pages with a Link header', async () => {
-    const seeded = Array.from({ length: 7 }, (_, i) => fake.seed.deployment({ environment: 'paged', ref: `v${i}` }));
+    const seeded = Array.from({ length: 7 }, (_, i) =>
+      fake.seed.deployment({ environment: 'paged', ref: `v${i}` }),
+    );
     const first = await gh.rest.repos.listDeployments({ ...repo, environment: 'paged', per_page: 3 });
     assert.deepEqual(
       first.data.map((d) => d.ref),
@@ -186,7 +272,11 @@ describe('fake GitHub through Octokit', () => {
     assert.match(link, /[?&]page=2[^>]*>; rel="next"/);
     assert.match(link, /[?&]page=3[^>]*>; rel="last"/);
     assert.match(link, /environment=paged/);
-    const all = await gh.paginate(gh.rest.repos.listDeployments, { ...repo, environment: 'paged', per_page: 3 });
+    const all = await gh.paginate(gh.rest.repos.listDeployments, {
+      ...repo,
+      environment: 'paged',
+      per_page: 3,
+    });
     assert.deepEqual(
       all.map((d) => d.id),
       seeded.map((d) => d.id).reverse(),
@@ -206,19 +296,30 @@ describe('fake GitHub through Octokit', () => {
   test('filters by ref, sha and task', async () => {
     fake.seed.deployment({ environment: 'filters', ref: 'x', task: 'deploy:migrations' });
     fake.seed.deployment({ environment: 'filters', ref: 'y', sha: 'f'.repeat(40) });
-    const byTask = await gh.rest.repos.listDeployments({ ...repo, environment: 'filters', task: 'deploy:migrations' });
+    const byTask = await gh.rest.repos.listDeployments({
+      ...repo,
+      environment: 'filters',
+      task: 'deploy:migrations',
+    });
     assert.deepEqual(
       byTask.data.map((d) => d.ref),
       ['x'],
     );
     assert.equal((await gh.rest.repos.listDeployments({ ...repo, sha: 'f'.repeat(40) })).data[0]?.ref, 'y');
-    assert.equal((await gh.rest.repos.listDeployments({ ...repo, environment: 'filters', ref: 'x' })).data.length, 1);
+    assert.equal(
+      (await gh.rest.repos.listDeployments({ ...repo, environment: 'filters', ref: 'x' })).data.length,
+      1,
+    );
   });
 
   test('success marks earlier successful deployments of the environment inactive', async () => {
     const a = fake.seed.deployment({ environment: 'stage', statuses: ['success'] });
     const failed = fake.seed.deployment({ environment: 'stage', statuses: ['failure'] });
-    const transient = fake.seed.deployment({ environment: 'stage', transient_environment: true, statuses: ['success'] });
+    const transient = fake.seed.deployment({
+      environment: 'stage',
+      transient_environment: true,
+      statuses: ['success'],
+    });
     const elsewhere = fake.seed.deployment({ environment: 'other-env', statuses: ['success'] });
     const b = fake.seed.deployment({ environment: 'stage' });
     await gh.rest.repos.createDeploymentStatus({ ...repo, deployment_id: Number(b.id), state: 'success' });
@@ -230,7 +331,12 @@ describe('fake GitHub through Octokit', () => {
     assert.equal(latest(b), 'success');
 
     const c = fake.seed.deployment({ environment: 'stage' });
-    await gh.rest.repos.createDeploymentStatus({ ...repo, deployment_id: Number(c.id), state: 'success', auto_inactive: false });
+    await gh.rest.repos.createDeploymentStatus({
+      ...repo,
+      deployment_id: Number(c.id),
+      state: 'success',
+      auto_inactive: false,
+    });
     assert.equal(latest(b), 'success');
     assert.deepEqual(fake.violations, []);
   });
@@ -248,7 +354,9 @@ describe('fake GitHub through Octokit', () => {
 
   test('fault: 429 with retry-after and rate limit headers, then success', async () => {
     fake.failNext({ status: 429, retryAfter: 0.5 });
-    const err = await gh.rest.repos.listDeployments(repo).catch((e: unknown) => e as { status: number; response: { headers: Record<string, string> } });
+    const err = await gh.rest.repos
+      .listDeployments(repo)
+      .catch((e: unknown) => e as { status: number; response: { headers: Record<string, string> } });
     assert.equal(err.status, 429);
     assert.equal(err.response.headers['retry-after'], '0.5');
     assert.equal(err.response.headers['x-ratelimit-remaining'], '0');
@@ -260,7 +368,12 @@ describe('fake GitHub through Octokit', () => {
 
   test('fault: secondary rate limit and permission 403s look like GitHub', async () => {
     fake.failNext({ status: 403, secondaryRateLimit: true, retryAfter: 2 });
-    const sec = await gh.rest.repos.listDeployments(repo).catch((e: unknown) => e as { status: number; message: string; response: { headers: Record<string, string> } });
+    const sec = await gh.rest.repos
+      .listDeployments(repo)
+      .catch(
+        (e: unknown) =>
+          e as { status: number; message: string; response: { headers: Record<string, string> } },
+      );
     assert.equal(sec.status, 403);
     assert.match(sec.message, /You have exceeded a secondary rate limit/);
     assert.equal(sec.response.headers['retry-after'], '2');
@@ -268,14 +381,23 @@ describe('fake GitHub through Octokit', () => {
     fake.failNext({ status: 403, match: 'POST /repos/{owner}/{repo}/deployments' });
     const perm = await gh.rest.repos
       .createDeployment({ ...repo, ref: 'main', required_contexts: [] })
-      .catch((e: unknown) => e as { status: number; message: string; response: { headers: Record<string, string> } });
+      .catch(
+        (e: unknown) =>
+          e as { status: number; message: string; response: { headers: Record<string, string> } },
+      );
     assert.equal(perm.status, 403);
     assert.match(perm.message, /Resource not accessible by integration/);
     assert.equal(perm.response.headers['x-accepted-github-permissions'], 'deployments=write');
   });
 
   test('requests are recorded with method, path, query, headers and body', async () => {
-    await gh.rest.repos.createDeployment({ ...repo, ref: 'main', environment: 'rec', required_contexts: [], auto_merge: false });
+    await gh.rest.repos.createDeployment({
+      ...repo,
+      ref: 'main',
+      environment: 'rec',
+      required_contexts: [],
+      auto_merge: false,
+    });
     await gh.rest.repos.listDeployments({ ...repo, environment: 'rec', per_page: 5 });
     const [post, get] = fake.requests.slice(-2);
     assert.equal(post?.method, 'POST');
