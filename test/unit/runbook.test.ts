@@ -35,7 +35,9 @@ describe('runbook file', () => {
       () => parseRunbook(bad, '.github/runbook.yml'),
       (e: unknown) =>
         e instanceof ConfigurationError &&
-        /\.github\/runbook\.yml:8: environments\.production\.smoke\.monitor: expected a duration/.test(e.message) &&
+        /\.github\/runbook\.yml:8: environments\.production\.smoke\.monitor: expected a duration/.test(
+          e.message,
+        ) &&
         /environments\.production\.database: Unrecognized key: "url-form-env"/.test(e.message),
     );
   });
@@ -47,14 +49,25 @@ describe('runbook file', () => {
   it('is optional at the default path, required at a given path', () => {
     const ws = mkdtempSync(path.join(tmpdir(), 'rb-'));
     assert.equal(loadRunbook({ input: '', workspace: ws }), undefined);
-    assert.throws(() => loadRunbook({ input: 'ops/rb.yml', workspace: ws }), /Input "runbook": no file at ops\/rb\.yml/);
+    assert.throws(
+      () => loadRunbook({ input: 'ops/rb.yml', workspace: ws }),
+      /Input "runbook": no file at ops\/rb\.yml/,
+    );
     mkdirSync(path.join(ws, '.github'));
     writeFileSync(path.join(ws, '.github/runbook.yml'), sample);
     const notices: string[] = [];
-    const loaded = loadRunbook({ input: '', workspace: ws, environment: 'staging', notice: (m) => notices.push(m) });
+    const loaded = loadRunbook({
+      input: '',
+      workspace: ws,
+      environment: 'staging',
+      notice: (m) => notices.push(m),
+    });
     assert.equal(loaded?.environment, undefined);
     assert.match(notices[0]!, /has no environment "staging" \(it has: production\)/);
-    assert.equal(loadRunbook({ input: '', workspace: ws, environment: 'production' })?.environment?.url, 'https://shop.example.com');
+    assert.equal(
+      loadRunbook({ input: '', workspace: ws, environment: 'production' })?.environment?.url,
+      'https://shop.example.com',
+    );
   });
 });
 
