@@ -94,7 +94,7 @@ describe('smoke-test (process level)', () => {
     assert.equal(r.outputs['failed-count'], '1');
     const c = report(r).checks[0]!;
     assert.ok(c.attempts >= 2, `retried until the deadline (${c.attempts} attempts)`);
-    assert.match(c.reason, /expected status 200, got 503 in \d+ ms, body "\{\\"status\\":503\}"/);
+    assert.match(c.reason, /expected status 200, got 503 in \d+ ms, body `\{"status":503\}`/);
     const err = r.annotations.find((a) => a.level === 'error');
     assert.ok(err, 'the step failed with an error annotation');
     assert.match(err.message, /Smoke test failed: api/);

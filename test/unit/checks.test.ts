@@ -33,7 +33,7 @@ describe('judging a response', () => {
       'default 2xx fails 500',
       {},
       response(500, 'oops'),
-      /expected status 2xx, got 500 in 10 ms, body "oops"/,
+      /expected status 2xx, got 500 in 10 ms, body `oops`/,
     ],
     ['list', { status: [200, '3xx'] }, response(302, ''), null],
     [
