@@ -229,6 +229,18 @@ describe('smoke-test (process level)', () => {
     assert.match(report(r).checks[1]!.url, /http:\/\/ops:\*\*\*@127\.0\.0\.1/);
   });
 
+  it('stops promptly when the runner cancels the job (SIGINT), still writing outputs', async () => {
+    const r = await runAction('smoke-test', {
+      inputs: { url: `${app.url}/health`, monitor: '10m', 'monitor-interval': '200ms' },
+      onSpawn: (child) => setTimeout(() => child.kill('SIGINT'), 1500),
+      timeoutMs: 30_000,
+    });
+    assert.equal(r.exitCode, 1, r.log);
+    assert.equal(r.outputs.passed, 'false');
+    assert.match(report(r).monitor!.reason, /monitoring was cancelled/);
+    assert.match(r.log, /Received SIGINT: the job is being cancelled/);
+  });
+
   it('reads checks from the runbook file for the environment; inputs override it', async () => {
     const workspace = path.join(app.url.replace(/\W/g, '_'));
     const ws = path.resolve('/tmp', `smoke-runbook-${workspace}`);
