@@ -84585,7 +84585,7 @@ async function connect(db, config, ctx, what) {
     catch (e) {
         throw new Error(`could not connect to ${what} (${describeDatabase(db)} as ${db.user || 'the default user'}) within ` +
             `${formatDuration(config.connectTimeoutMs)}: ${errors_errorMessage(e)}. Check the URL's host, port, database name ` +
-            'and credentials, and that the runner can reach the database (network, firewall, SSL).');
+            'and credentials, and that the runner can reach the database (network, firewall, SSL).', { cause: e });
     }
 }
 /** Run each statement of `sql`; a failure is thrown as StatementFailure pointing at file and line. */
@@ -84714,7 +84714,7 @@ async function runSqlMigrations(config, ctx) {
             if (e instanceof RunLockBusy)
                 throw new Error(`another migration run still held the migration lock for ${config.table} after waiting run-lock-timeout ` +
                     `(${formatDuration(config.runLockTimeoutMs)}); held by ${e.message}. Nothing was changed. Wait for that run ` +
-                    "to finish (or find it in the database's session list) and re-run this job.");
+                    "to finish (or find it in the database's session list) and re-run this job.", { cause: e });
             throw e;
         }
         locked = true;
@@ -84787,11 +84787,10 @@ async function apply(s, pending, config, ctx, report) {
         }
         const tx = !m.noTransaction;
         const t0 = ctx.clock.now();
-        let statements = 0;
         try {
             if (tx)
                 await s.begin();
-            statements = await execFile(s, m.file, m.sql, config);
+            const statements = await execFile(s, m.file, m.sql, config);
             const durationMs = Math.round(ctx.clock.now() - t0);
             await s.record({ version: m.version, name: m.name, checksum: m.checksum, durationMs, appliedBy: by });
             if (tx)
@@ -85141,7 +85140,7 @@ async function runAdapter(config, ctx) {
     const adapter = adapterFor(config);
     const outputs = [];
     const run = async (what, command, args, extraEnv = {}) => {
-        ctx.log.info(`${tool} ${what}: ${external_node_path_default().basename(command)} ${command === 'bash' ? '(your command)' : args.filter((a) => !a.startsWith('/')).join(' ')}`);
+        ctx.log.info(`${tool} ${what}: ${external_node_path_default().basename(command)} ${command === 'bash' ? '(your command)' : args.map((a) => (external_node_path_default().isAbsolute(a) ? external_node_path_default().relative(config.workspace, a) || '.' : a)).join(' ')}`);
         let r;
         try {
             r = await ctx.exec({
@@ -85175,16 +85174,7 @@ async function runAdapter(config, ctx) {
     let session;
     const needLock = config.mode !== 'status';
     if (needLock || adapter.needsSession) {
-        try {
-            session = await openSession(config.db, {
-                applicationName: `run-migrations ${tool} run ${ctx.repo.runId || 'local'}`,
-                connectTimeoutMs: config.connectTimeoutMs,
-                table: config.table,
-            });
-        }
-        catch (e) {
-            throw new Error(`could not connect to ${report.database} to take the migration lock: ${errors_errorMessage(e)}`);
-        }
+        session = await connect(config.db, config, ctx, 'the database (for the migration lock)');
     }
     let locked = false;
     try {
@@ -85196,7 +85186,7 @@ async function runAdapter(config, ctx) {
             }
             catch (e) {
                 if (e instanceof RunLockBusy)
-                    throw new Error(`another migration run still held the migration lock after waiting run-lock-timeout (${formatDuration(config.runLockTimeoutMs)}); held by ${e.message}. Nothing was run.`);
+                    throw new Error(`another migration run still held the migration lock after waiting run-lock-timeout (${formatDuration(config.runLockTimeoutMs)}); held by ${e.message}. Nothing was run.`, { cause: e });
                 throw e;
             }
             locked = true;
@@ -85225,6 +85215,14 @@ async function runAdapter(config, ctx) {
             const after = await adapter.status(run, session).catch(() => undefined);
             fill(report, after, 'current');
             diff(report, before, after, config.mode);
+            if (tool === 'dbmate') {
+                const durations = parseDbmateDurations(outputs.join('\n'));
+                for (const m of report.migrations) {
+                    const id = [...durations.keys()].find((k) => versionOf(k) === m.version);
+                    if (id !== undefined && m.status !== 'failed')
+                        m.durationMs = durations.get(id);
+                }
+            }
         }
         report.passed = !report.failure;
         return report;
@@ -85268,8 +85266,34 @@ function diff(report, before, after, mode) {
         status: mode === 'down' ? 'reverted' : 'applied',
     }));
     if (report.failure && mode === 'apply')
-        for (const id of after.pending)
-            report.migrations.push({ version: versionOf(id), name: id.replace(/^\d+_?/, ''), status: 'not-run' });
+        after.pending.forEach((id, i) => report.migrations.push({
+            version: versionOf(id),
+            name: id.replace(/^\d+_?/, ''),
+            // tools apply in order and stop at the first failure
+            ...(i === 0
+                ? { status: 'failed', note: 'the tool stopped here; its output is below' }
+                : { status: 'not-run' }),
+        }));
+}
+/** dbmate's "Applied: <file> in <Go duration>" lines, as milliseconds per migration id. */
+function parseDbmateDurations(out) {
+    const unit = {
+        h: 3_600_000,
+        m: 60_000,
+        s: 1000,
+        ms: 1,
+        us: 0.001,
+        µs: 0.001,
+        ns: 1e-6,
+    };
+    const map = new Map();
+    for (const m of stripAnsi(out).matchAll(/^\s*Applied: (\S+?)(?:\.sql)? in (\S+)\s*$/gm)) {
+        let ms = 0;
+        for (const part of m[2].matchAll(/([\d.]+)(h|ms|m|s|us|µs|ns)/g))
+            ms += Number(part[1]) * unit[part[2]];
+        map.set(m[1], Math.round(ms));
+    }
+    return map;
 }
 
 ;// CONCATENATED MODULE: ./src/run-migrations/inputs.ts

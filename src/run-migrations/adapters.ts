@@ -7,7 +7,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import type { RunContext } from '../core/context.js';
 import { describeDatabase } from '../core/db-url.js';
-import { ConfigurationError, errorMessage } from '../core/errors.js';
+import { ConfigurationError } from '../core/errors.js';
 import { formatDuration } from '../core/inputs.js';
 import { CommandNotFoundError, describeExit, shellCommand, tail, type ProcResult } from '../core/proc.js';
 import { RunLockBusy, type Session } from './engine.js';
@@ -15,7 +15,7 @@ import { compareVersions } from './files.js';
 import type { MigrationsConfig } from './inputs.js';
 import { maxVersion } from './plan.js';
 import { emptyReport, type MigrationReport, type Tool } from './report.js';
-import { openSession } from './sql-runner.js';
+import { connect } from './sql-runner.js';
 
 export interface ToolStatus {
   /** Migration ids as the tool names them (file name without extension), oldest first. */
@@ -172,7 +172,7 @@ export async function runAdapter(config: MigrationsConfig, ctx: RunContext): Pro
   const outputs: string[] = [];
   const run: ToolRunner = async (what, command, args, extraEnv = {}) => {
     ctx.log.info(
-      `${tool} ${what}: ${path.basename(command)} ${command === 'bash' ? '(your command)' : args.filter((a) => !a.startsWith('/')).join(' ')}`,
+      `${tool} ${what}: ${path.basename(command)} ${command === 'bash' ? '(your command)' : args.map((a) => (path.isAbsolute(a) ? path.relative(config.workspace, a) || '.' : a)).join(' ')}`,
     );
     let r: ProcResult;
     try {
@@ -212,17 +212,7 @@ export async function runAdapter(config: MigrationsConfig, ctx: RunContext): Pro
   let session: Session | undefined;
   const needLock = config.mode !== 'status';
   if (needLock || adapter.needsSession) {
-    try {
-      session = await openSession(config.db, {
-        applicationName: `run-migrations ${tool} run ${ctx.repo.runId || 'local'}`,
-        connectTimeoutMs: config.connectTimeoutMs,
-        table: config.table,
-      });
-    } catch (e) {
-      throw new Error(
-        `could not connect to ${report.database} to take the migration lock: ${errorMessage(e)}`,
-      );
-    }
+    session = await connect(config.db, config, ctx, 'the database (for the migration lock)');
   }
   let locked = false;
   try {
@@ -235,6 +225,7 @@ export async function runAdapter(config: MigrationsConfig, ctx: RunContext): Pro
         if (e instanceof RunLockBusy)
           throw new Error(
             `another migration run still held the migration lock after waiting run-lock-timeout (${formatDuration(config.runLockTimeoutMs)}); held by ${e.message}. Nothing was run.`,
+            { cause: e },
           );
         throw e;
       }
@@ -265,6 +256,13 @@ export async function runAdapter(config: MigrationsConfig, ctx: RunContext): Pro
       const after = await adapter.status(run, session).catch(() => undefined);
       fill(report, after, 'current');
       diff(report, before, after, config.mode);
+      if (tool === 'dbmate') {
+        const durations = parseDbmateDurations(outputs.join('\n'));
+        for (const m of report.migrations) {
+          const id = [...durations.keys()].find((k) => versionOf(k) === m.version);
+          if (id !== undefined && m.status !== 'failed') m.durationMs = durations.get(id);
+        }
+      }
     }
     report.passed = !report.failure;
     return report;
@@ -313,6 +311,35 @@ function diff(
     status: mode === 'down' ? 'reverted' : 'applied',
   }));
   if (report.failure && mode === 'apply')
-    for (const id of after.pending)
-      report.migrations.push({ version: versionOf(id), name: id.replace(/^\d+_?/, ''), status: 'not-run' });
+    after.pending.forEach((id, i) =>
+      report.migrations.push({
+        version: versionOf(id),
+        name: id.replace(/^\d+_?/, ''),
+        // tools apply in order and stop at the first failure
+        ...(i === 0
+          ? { status: 'failed' as const, note: 'the tool stopped here; its output is below' }
+          : { status: 'not-run' as const }),
+      }),
+    );
+}
+
+/** dbmate's "Applied: <file> in <Go duration>" lines, as milliseconds per migration id. */
+export function parseDbmateDurations(out: string): Map<string, number> {
+  const unit: Record<string, number> = {
+    h: 3_600_000,
+    m: 60_000,
+    s: 1000,
+    ms: 1,
+    us: 0.001,
+    µs: 0.001,
+    ns: 1e-6,
+  };
+  const map = new Map<string, number>();
+  for (const m of stripAnsi(out).matchAll(/^\s*Applied: (\S+?)(?:\.sql)? in (\S+)\s*$/gm)) {
+    let ms = 0;
+    for (const part of m[2]!.matchAll(/([\d.]+)(h|ms|m|s|us|µs|ns)/g))
+      ms += Number(part[1]) * unit[part[2]!]!;
+    map.set(m[1]!, Math.round(ms));
+  }
+  return map;
 }

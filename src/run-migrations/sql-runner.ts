@@ -53,7 +53,12 @@ function sessionOptions(config: MigrationsConfig, ctx: RunContext): SessionOptio
   };
 }
 
-async function connect(db: DbUrl, config: MigrationsConfig, ctx: RunContext, what: string): Promise<Session> {
+export async function connect(
+  db: DbUrl,
+  config: MigrationsConfig,
+  ctx: RunContext,
+  what: string,
+): Promise<Session> {
   try {
     return await openSession(db, sessionOptions(config, ctx));
   } catch (e) {
@@ -61,6 +66,7 @@ async function connect(db: DbUrl, config: MigrationsConfig, ctx: RunContext, wha
       `could not connect to ${what} (${describeDatabase(db)} as ${db.user || 'the default user'}) within ` +
         `${formatDuration(config.connectTimeoutMs)}: ${errorMessage(e)}. Check the URL's host, port, database name ` +
         'and credentials, and that the runner can reach the database (network, firewall, SSL).',
+      { cause: e },
     );
   }
 }
@@ -214,6 +220,7 @@ export async function runSqlMigrations(config: MigrationsConfig, ctx: RunContext
           `another migration run still held the migration lock for ${config.table} after waiting run-lock-timeout ` +
             `(${formatDuration(config.runLockTimeoutMs)}); held by ${e.message}. Nothing was changed. Wait for that run ` +
             "to finish (or find it in the database's session list) and re-run this job.",
+          { cause: e },
         );
       throw e;
     }
@@ -301,10 +308,9 @@ async function apply(
     }
     const tx = !m.noTransaction;
     const t0 = ctx.clock.now();
-    let statements = 0;
     try {
       if (tx) await s.begin();
-      statements = await execFile(s, m.file, m.sql, config);
+      const statements = await execFile(s, m.file, m.sql, config);
       const durationMs = Math.round(ctx.clock.now() - t0);
       await s.record({ version: m.version, name: m.name, checksum: m.checksum, durationMs, appliedBy: by });
       if (tx) await s.commit();

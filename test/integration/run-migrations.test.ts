@@ -19,7 +19,7 @@ const THREE = {
   'migrations/0001_create_products.sql':
     'create table products (\n  id int primary key,\n  name varchar(100) not null\n);\n',
   'migrations/0002_create_orders.sql':
-    '-- orders of the demo shop\ncreate table orders (id int primary key, product_id int not null);\ninsert into products (id, name) values (1, \'tea\');\n',
+    "-- orders of the demo shop\ncreate table orders (id int primary key, product_id int not null);\ninsert into products (id, name) values (1, 'tea');\n",
   'migrations/0003_add_price.sql': 'alter table products add column price int;\n',
   'migrations/0001_create_products.down.sql': 'drop table products;\n',
   'migrations/0002_create_orders.down.sql': 'drop table orders;\ndelete from products;\n',
@@ -48,10 +48,7 @@ for (const engine of ['postgres', 'mysql'] as Engine[]) {
       const r = await migrate(db, ws, { tool: 'sql', environment: 'staging' });
       assert.equal(r.exitCode, 0, r.log);
       assert.deepEqual(await bookkeeping(db), ['1', '2', '3', '10']);
-      assert.deepEqual(
-        (await db.tables()).sort(),
-        ['orders', 'products', 'runbook_migrations'],
-      );
+      assert.deepEqual((await db.tables()).sort(), ['orders', 'products', 'runbook_migrations']);
       assert.deepEqual(await db.columns('products'), ['id', 'name', 'price', 'stock']);
       const applied = JSON.parse(r.outputs.applied!) as { version: string; durationMs: number }[];
       assert.deepEqual(
@@ -64,11 +61,17 @@ for (const engine of ['postgres', 'mysql'] as Engine[]) {
       assert.equal(r.outputs['pending-count'], '0');
       assert.match(r.outputs['duration-ms']!, /^\d+$/);
       assert.match(r.summary, /Applied 4 migrations on staging: version 0 → 10/);
-      assert.match(r.summary, /\| 2 create_orders<br><sub>migrations\/0002_create_orders\.sql<\/sub> \| ✅ applied \| \d+ms \| 2 \|/);
+      assert.match(
+        r.summary,
+        /\| 2 create_orders<br><sub>migrations\/0002_create_orders\.sql<\/sub> \| ✅ applied \| \d+ms \| 2 \|/,
+      );
       const rows = await db.query<{ applied_by: string; checksum: string; duration_ms: number }>(
         'select applied_by, checksum, duration_ms from runbook_migrations',
       );
-      assert.ok(rows.every((x) => x.applied_by === 'octocat run 4242/1 at 0123456'), JSON.stringify(rows));
+      assert.ok(
+        rows.every((x) => x.applied_by === 'octocat run 4242/1 at 0123456'),
+        JSON.stringify(rows),
+      );
       assert.ok(rows.every((x) => /^[0-9a-f]{64}$/.test(String(x.checksum).trim())));
       if (engine === 'mysql') assert.match(r.summary, /commit every DDL statement/);
       assertNoSecret(r, db);
@@ -108,7 +111,9 @@ for (const engine of ['postgres', 'mysql'] as Engine[]) {
     if (engine === 'postgres') {
       it('dry-run runs and times every pending migration, then rolls back: schema and bookkeeping unchanged', async () => {
         const db = await newDb();
-        const ws = makeWorkspace({ 'migrations/0001_create_products.sql': THREE['migrations/0001_create_products.sql'] });
+        const ws = makeWorkspace({
+          'migrations/0001_create_products.sql': THREE['migrations/0001_create_products.sql'],
+        });
         // On a fresh database the dry-run must not leave the bookkeeping table behind either.
         const first = await migrate(db, ws, { mode: 'dry-run', tool: 'sql' });
         assert.equal(first.exitCode, 0, first.log);
@@ -117,7 +122,8 @@ for (const engine of ['postgres', 'mysql'] as Engine[]) {
         assert.equal((await migrate(db, ws, { tool: 'sql' })).exitCode, 0);
         writeFiles(ws, THREE);
         writeFiles(ws, {
-          'migrations/0004_index.sql': '-- runbook:no-transaction\ncreate index concurrently products_name on products (name);\n',
+          'migrations/0004_index.sql':
+            '-- runbook:no-transaction\ncreate index concurrently products_name on products (name);\n',
         });
         const before = await db.query('select * from runbook_migrations');
         const r = await migrate(db, ws, { mode: 'dry-run', tool: 'sql' });
@@ -146,7 +152,8 @@ for (const engine of ['postgres', 'mysql'] as Engine[]) {
         const db = await newDb();
         const ws = makeWorkspace({
           'migrations/0001_create_products.sql': THREE['migrations/0001_create_products.sql'],
-          'migrations/0002_index.sql': '-- runbook:no-transaction\ncreate index concurrently products_name on products (name);\n',
+          'migrations/0002_index.sql':
+            '-- runbook:no-transaction\ncreate index concurrently products_name on products (name);\n',
         });
         const r = await migrate(db, ws, { tool: 'sql' });
         assert.equal(r.exitCode, 0, r.log);
@@ -169,7 +176,11 @@ for (const engine of ['postgres', 'mysql'] as Engine[]) {
         const db = await newDb();
         const scratch = await newDb();
         const ws = makeWorkspace(THREE);
-        const r = await migrate(db, ws, { mode: 'dry-run', tool: 'sql', 'dry-run-database-url': scratch.url });
+        const r = await migrate(db, ws, {
+          mode: 'dry-run',
+          tool: 'sql',
+          'dry-run-database-url': scratch.url,
+        });
         assert.equal(r.exitCode, 0, r.log);
         assert.deepEqual(
           report(r).migrations.map((m) => m.status),
@@ -238,7 +249,10 @@ for (const engine of ['postgres', 'mysql'] as Engine[]) {
       assert.ok(ann, `an error annotation with a file: ${JSON.stringify(r.annotations)}`);
       assert.equal(ann.properties.file, 'migrations/0002_broken.sql');
       assert.equal(ann.properties.line, expectedLine);
-      assert.match(ann.message, engine === 'postgres' ? /column "nope" does not exist/ : /Unknown column 'nope'/);
+      assert.match(
+        ann.message,
+        engine === 'postgres' ? /column "nope" does not exist/ : /Unknown column 'nope'/,
+      );
       assert.deepEqual(
         report(r).migrations.map((m) => [m.version, m.status]),
         [
@@ -254,7 +268,9 @@ for (const engine of ['postgres', 'mysql'] as Engine[]) {
 
     it('refuses checksum drift before any change, naming the file', async () => {
       const db = await newDb();
-      const ws = makeWorkspace({ 'migrations/0001_create_products.sql': THREE['migrations/0001_create_products.sql'] });
+      const ws = makeWorkspace({
+        'migrations/0001_create_products.sql': THREE['migrations/0001_create_products.sql'],
+      });
       assert.equal((await migrate(db, ws, { tool: 'sql' })).exitCode, 0);
       writeFiles(ws, {
         'migrations/0001_create_products.sql': 'create table products (id int primary key, sku text);\n',
@@ -283,7 +299,10 @@ for (const engine of ['postgres', 'mysql'] as Engine[]) {
       });
       const r = await migrate(db, ws, { tool: 'sql' });
       assert.equal(r.exitCode, 1);
-      assert.match(r.log, /migrations\/0002_create_orders\.sql is pending but older than the newest applied migration \(3_add_price\)/);
+      assert.match(
+        r.log,
+        /migrations\/0002_create_orders\.sql is pending but older than the newest applied migration \(3_add_price\)/,
+      );
       assert.deepEqual(await bookkeeping(db), ['1', '3']);
       assert.deepEqual(await db.columns('products'), ['id', 'name', 'price']);
       // status reports the same problem (and fails) without changing anything
@@ -294,9 +313,13 @@ for (const engine of ['postgres', 'mysql'] as Engine[]) {
 
     it('lock-timeout: a migration waiting on a table another session holds fails within the timeout, naming the lock wait', async () => {
       const db = await newDb();
-      const ws = makeWorkspace({ 'migrations/0001_create_products.sql': THREE['migrations/0001_create_products.sql'] });
+      const ws = makeWorkspace({
+        'migrations/0001_create_products.sql': THREE['migrations/0001_create_products.sql'],
+      });
       assert.equal((await migrate(db, ws, { tool: 'sql' })).exitCode, 0);
-      writeFiles(ws, { 'migrations/0002_add_price.sql': '-- price\nalter table products add column price int;\n' });
+      writeFiles(ws, {
+        'migrations/0002_add_price.sql': '-- price\nalter table products add column price int;\n',
+      });
       const holder = await db.connect();
       try {
         if (engine === 'postgres') {
@@ -371,7 +394,10 @@ for (const engine of ['postgres', 'mysql'] as Engine[]) {
         }
         const r = await migrate(db, ws, { tool: 'sql', 'run-lock-timeout': '1s' });
         assert.equal(r.exitCode, 1, r.log);
-        assert.match(r.log, /another migration run still held the migration lock for runbook_migrations after waiting run-lock-timeout \(1s\); held by (backend pid|connection) \d+/);
+        assert.match(
+          r.log,
+          /another migration run still held the migration lock for runbook_migrations after waiting run-lock-timeout \(1s\); held by (backend pid|connection) \d+/,
+        );
         assert.match(r.log, /Nothing was changed/);
       } finally {
         await holder.close();
@@ -379,7 +405,7 @@ for (const engine of ['postgres', 'mysql'] as Engine[]) {
       assert.deepEqual(await db.tables(), []);
     });
 
-    it('reads the URL from the runbook\'s url-from-env and its migrations section', async () => {
+    it("reads the URL from the runbook's url-from-env and its migrations section", async () => {
       const db = await newDb();
       const ws = makeWorkspace({
         'db/sql/0001_create_products.sql': THREE['migrations/0001_create_products.sql'],
@@ -399,17 +425,33 @@ for (const engine of ['postgres', 'mysql'] as Engine[]) {
     it('bad input fails before anything changes, naming the input', async () => {
       const db = await newDb();
       const cases: [Record<string, string>, Record<string, string>, RegExp][] = [
-        [{}, { tool: 'sql', directory: 'nowhere' }, /Input "directory": no migrations directory at "nowhere"/],
+        [
+          {},
+          { tool: 'sql', directory: 'nowhere' },
+          /Input "directory": no migrations directory at "nowhere"/,
+        ],
         [
           { 'migrations/create_products.sql': 'create table p (id int);' },
           { tool: 'sql' },
           /migrations\/create_products\.sql: the file name has no version; expected <version>_<name>\.sql/,
         ],
         [THREE, { tool: 'sql', mode: 'down' }, /Input "target": mode down needs the version to go back to/],
-        [THREE, { tool: 'flyway' }, /Input "tool": expected one of auto, sql, command, dbmate, node-pg-migrate, knex, got "flyway"/],
-        [THREE, { tool: 'sql', mode: 'sideways' }, /Input "mode": expected one of status, dry-run, apply, down, got "sideways"/],
+        [
+          THREE,
+          { tool: 'flyway' },
+          /Input "tool": expected one of auto, sql, command, dbmate, node-pg-migrate, knex, got "flyway"/,
+        ],
+        [
+          THREE,
+          { tool: 'sql', mode: 'sideways' },
+          /Input "mode": expected one of status, dry-run, apply, down, got "sideways"/,
+        ],
         [THREE, { tool: 'sql', 'lock-timeout': 'soon' }, /Input "lock-timeout": expected a duration/],
-        [THREE, { tool: 'sql', 'database-url': 'https://db.example.com/x' }, /Input "database-url": the URL has the scheme "https:"/],
+        [
+          THREE,
+          { tool: 'sql', 'database-url': 'https://db.example.com/x' },
+          /Input "database-url": the URL has the scheme "https:"/,
+        ],
         [THREE, { tool: 'sql', mode: 'down', target: '2' }, /Input "target": version 2 is not applied/],
       ];
       for (const [files, inputs, message] of cases) {
@@ -429,7 +471,8 @@ for (const engine of ['postgres', 'mysql'] as Engine[]) {
         });
         assert.equal((await migrate(db, ws, { tool: 'sql' })).exitCode, 0);
         writeFiles(ws, {
-          'migrations/0002_index.sql': '-- speed up search\n\ncreate index products_name on products (name);\n',
+          'migrations/0002_index.sql':
+            '-- speed up search\n\ncreate index products_name on products (name);\n',
         });
         const stopped = await migrate(db, ws, { tool: 'sql', lint: 'error' });
         assert.equal(stopped.exitCode, 1);

@@ -5,7 +5,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { ConfigurationError } from '../../src/core/errors.js';
-import { checksum, compareVersions, discoverMigrations, type MigrationFile } from '../../src/run-migrations/files.js';
+import {
+  checksum,
+  compareVersions,
+  discoverMigrations,
+  type MigrationFile,
+} from '../../src/run-migrations/files.js';
 import { planDown, planMigrations, type AppliedRow } from '../../src/run-migrations/plan.js';
 
 function ws(files: Record<string, string>): string {
@@ -56,17 +61,23 @@ describe('discoverMigrations', () => {
       'm/001_b.sql': '',
       'm/5_c.down.sql': '',
     });
-    assert.throws(() => discoverMigrations('nope', dir), (e: Error) => {
-      assert.ok(e instanceof ConfigurationError);
-      assert.match(e.message, /Input "directory": no migrations directory at "nope"/);
-      return true;
-    });
-    assert.throws(() => discoverMigrations('m', dir), (e: Error) => {
-      assert.match(e.message, /m\/create_users\.sql: the file name has no version/);
-      assert.match(e.message, /m\/1_a\.sql: version 1 is also used by m\/001_b\.sql/);
-      assert.match(e.message, /m\/5_c\.down\.sql: a down migration without an up file for version 5/);
-      return true;
-    });
+    assert.throws(
+      () => discoverMigrations('nope', dir),
+      (e: Error) => {
+        assert.ok(e instanceof ConfigurationError);
+        assert.match(e.message, /Input "directory": no migrations directory at "nope"/);
+        return true;
+      },
+    );
+    assert.throws(
+      () => discoverMigrations('m', dir),
+      (e: Error) => {
+        assert.match(e.message, /m\/create_users\.sql: the file name has no version/);
+        assert.match(e.message, /m\/1_a\.sql: version 1 is also used by m\/001_b\.sql/);
+        assert.match(e.message, /m\/5_c\.down\.sql: a down migration without an up file for version 5/);
+        return true;
+      },
+    );
   });
 });
 
@@ -103,7 +114,10 @@ describe('planMigrations', () => {
     assert.equal(plan.errors.length, 1);
     assert.equal(plan.errors[0]!.kind, 'drift');
     assert.equal(plan.errors[0]!.file, 'm/1_a.sql');
-    assert.match(plan.errors[0]!.message, /m\/1_a\.sql was changed after it was applied \(version 1, applied 2026-01-01T00:00:00Z by octocat run 1\/1\)/);
+    assert.match(
+      plan.errors[0]!.message,
+      /m\/1_a\.sql was changed after it was applied \(version 1, applied 2026-01-01T00:00:00Z by octocat run 1\/1\)/,
+    );
   });
 
   it('reports a pending file older than the newest applied one', () => {

@@ -1,7 +1,13 @@
 /** run-migrations' pure logic: statement splitting, error position -> file line, lint rules, URL parsing. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DbUrlError, engineOf, maskDatabaseUrl, parseDatabaseUrl, registerDatabaseUrl } from '../../src/core/db-url.js';
+import {
+  DbUrlError,
+  engineOf,
+  maskDatabaseUrl,
+  parseDatabaseUrl,
+  registerDatabaseUrl,
+} from '../../src/core/db-url.js';
 import { SecretRegistry } from '../../src/core/secrets.js';
 import { lintPostgres } from '../../src/run-migrations/lint.js';
 import { errorLine, splitStatements } from '../../src/run-migrations/sql-split.js';
@@ -74,11 +80,17 @@ describe('lintPostgres', () => {
     assert.deepEqual(lint('create table t (a int);\ncreate index i on t (a);'), []);
   });
   it('flags ALTER COLUMN TYPE on the line where it appears', () => {
-    assert.deepEqual(lint('alter table orders\n  alter column total type numeric(12,2);'), [['alter-column-type', 2]]);
-    assert.deepEqual(lint('alter table orders alter total set data type bigint;'), [['alter-column-type', 1]]);
+    assert.deepEqual(lint('alter table orders\n  alter column total type numeric(12,2);'), [
+      ['alter-column-type', 2],
+    ]);
+    assert.deepEqual(lint('alter table orders alter total set data type bigint;'), [
+      ['alter-column-type', 1],
+    ]);
   });
   it('flags ADD COLUMN NOT NULL without default; ADD COLUMN DEFAULT only before PostgreSQL 11', () => {
-    assert.deepEqual(lint('alter table orders add column paid boolean not null;'), [['add-column-not-null', 1]]);
+    assert.deepEqual(lint('alter table orders add column paid boolean not null;'), [
+      ['add-column-not-null', 1],
+    ]);
     assert.deepEqual(lint('alter table orders add column paid boolean not null default false;', 150000), []);
     assert.deepEqual(lint('alter table orders add column paid boolean not null default false;', 100012), [
       ['add-column-default', 1],
@@ -87,15 +99,25 @@ describe('lintPostgres', () => {
   it('flags DROP COLUMN and DROP TABLE, but not DROP CONSTRAINT or DROP DEFAULT', () => {
     assert.deepEqual(lint('alter table orders drop column note;'), [['drop-column', 1]]);
     assert.deepEqual(lint('drop table if exists legacy;'), [['drop-table', 1]]);
-    assert.deepEqual(lint('alter table orders drop constraint c;\nalter table orders alter column a drop default;'), []);
+    assert.deepEqual(
+      lint('alter table orders drop constraint c;\nalter table orders alter column a drop default;'),
+      [],
+    );
   });
   it('ignores keywords inside comments and strings', () => {
     assert.deepEqual(lint("insert into notes (t) values ('drop table users; create index i on x (a)');"), []);
     assert.deepEqual(lint('-- drop table users\nselect 1;'), []);
   });
   it('names the safer pattern', () => {
-    const [f] = lintPostgres('m/1_x.sql', 'create index i on orders (a);', splitStatements('create index i on orders (a);', 'postgres'));
-    assert.match(f!.message, /CREATE INDEX CONCURRENTLY in a migration of its own whose first line is `-- runbook:no-transaction`/);
+    const [f] = lintPostgres(
+      'm/1_x.sql',
+      'create index i on orders (a);',
+      splitStatements('create index i on orders (a);', 'postgres'),
+    );
+    assert.match(
+      f!.message,
+      /CREATE INDEX CONCURRENTLY in a migration of its own whose first line is `-- runbook:no-transaction`/,
+    );
   });
 });
 
@@ -132,7 +154,8 @@ describe('db-url', () => {
 
 describe('adapter output parsers', () => {
   it('dbmate status', () => {
-    const out = '[X] 20240101000000_create_users.sql\n[ ] 20240102000000_add_email.sql\n\nApplied: 1\nPending: 1\n';
+    const out =
+      '[X] 20240101000000_create_users.sql\n[ ] 20240102000000_add_email.sql\n\nApplied: 1\nPending: 1\n';
     assert.deepEqual(parseDbmateStatus(out), {
       applied: ['20240101000000_create_users'],
       pending: ['20240102000000_add_email'],
@@ -142,10 +165,13 @@ describe('adapter output parsers', () => {
     const out =
       'Using environment: development\nFound 1 Completed Migration file/s.\n20240101_a.js\nFound 2 Pending Migration file/s.\n20240102_b.js\n20240103_c.js\n';
     assert.deepEqual(parseKnexList(out), { applied: ['20240101_a'], pending: ['20240102_b', '20240103_c'] });
-    assert.deepEqual(parseKnexList('No Completed Migration files Found.\nNo Pending Migration files Found.\n'), {
-      applied: [],
-      pending: [],
-    });
+    assert.deepEqual(
+      parseKnexList('No Completed Migration files Found.\nNo Pending Migration files Found.\n'),
+      {
+        applied: [],
+        pending: [],
+      },
+    );
   });
   it('versionOf takes the leading digits', () => {
     assert.equal(versionOf('0007_x'), '7');
