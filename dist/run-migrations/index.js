@@ -83668,7 +83668,8 @@ const databaseSection = strictObject({
     .describe('The environment database');
 /** What run-migrations reads; keys are run-migrations' input names. */
 const migrationsSection = strictObject({
-    tool: schemas_enum(['auto', 'sql', 'command', 'dbmate', 'node-pg-migrate', 'knex']).optional(),
+    tool: schemas_enum(['auto', 'sql', 'command', 'dbmate', 'node-pg-migrate', 'knex', 'alembic', 'sqitch'])
+        .optional(),
     directory: schemas_string().optional().describe('Folder of the migration files, relative to the repository'),
     table: schemas_string()
         .regex(/^[A-Za-z_][A-Za-z0-9_$]{0,62}(?:\.[A-Za-z_][A-Za-z0-9_$]{0,62})?$/, 'expected a table name')
@@ -85001,7 +85002,9 @@ async function dryRunMysql(plan, _files, config, ctx, report) {
 /**
  * Adapters: the same modes, run lock and report around the migration tools teams already use. The database URL
  * reaches the tool as DATABASE_URL in its environment (never argv). Supported and tested for real: dbmate,
- * node-pg-migrate, knex, and `command` (the team's own status/apply/down commands).
+ * node-pg-migrate, knex, alembic, sqitch, and `command` (the team's own status/apply/down commands).
+ * Numbered tools (dbmate, knex, node-pg-migrate) have versions = the leading digits; alembic and sqitch have
+ * revision ids / change names, ordered as the tool orders them.
  */
 
 
@@ -85049,6 +85052,58 @@ function parseKnexList(out) {
             into.push(line.replace(/\.(c|m)?[jt]s$/, ''));
     }
     return { applied, pending };
+}
+/** alembic history: "<down> -> <rev> (head), message" lines, newest first. Returns ids oldest first, and names. */
+function parseAlembicHistory(out) {
+    const ids = [];
+    const names = new Map();
+    for (const line of stripAnsi(out).split('\n')) {
+        const m = /^\S+ -> ([0-9A-Za-z_]+)(?: \([^)]*\))*, ?(.*)$/.exec(line.trim());
+        if (m) {
+            ids.unshift(m[1]);
+            names.set(m[1], m[2].trim());
+        }
+    }
+    return { ids, names };
+}
+/** alembic current: "<rev> (head)" lines (none at base). */
+function parseAlembicCurrent(out) {
+    return stripAnsi(out)
+        .split('\n')
+        .map((l) => /^([0-9A-Za-z_]+)(?: \([^)]*\))*\s*$/.exec(l.trim())?.[1])
+        .filter((x) => !!x);
+}
+/** sqitch.plan: change names in plan order (pragmas, tags, comments and blank lines skipped). */
+function parseSqitchPlan(text) {
+    return text
+        .split('\n')
+        .map((l) => l.trim())
+        .filter((l) => l && !l.startsWith('%') && !l.startsWith('#') && !l.startsWith('@'))
+        .map((l) => l.split(/\s+/)[0])
+        .filter((name, i, all) => all.indexOf(name) === i);
+}
+/** sqitch status --show-changes: the "# Changes:" block, newest first. Returns deployed names oldest first. */
+function parseSqitchDeployed(out) {
+    const deployed = [];
+    let inChanges = false;
+    for (const line of stripAnsi(out).split('\n')) {
+        if (/^#\s*Changes?:\s*$/.test(line))
+            inChanges = true; // "Change:" when there is one
+        else if (inChanges) {
+            const m = /^#\s+(\S+)\s+-\s/.exec(line);
+            if (m)
+                deployed.unshift(m[1]);
+            else
+                inChanges = false;
+        }
+    }
+    return deployed;
+}
+/** sqitch's target URI for the database URL, without the password (that goes in SQITCH_PASSWORD). */
+function sqitchTarget(db) {
+    const user = db.user ? `${encodeURIComponent(db.user)}@` : '';
+    const host = db.host.includes(':') ? `[${db.host}]` : db.host;
+    return `db:${db.engine === 'postgres' ? 'pg' : 'mysql'}://${user}${host}:${db.port}/${encodeURIComponent(db.database)}`;
 }
 function bin(config, name) {
     const local = external_node_path_default().join(config.workingDirectory, 'node_modules', '.bin', name);
@@ -85111,6 +85166,47 @@ function adapterFor(config) {
                 },
             };
         }
+        case 'alembic': {
+            const a = bin(config, 'alembic');
+            return {
+                named: true,
+                async status(run) {
+                    const history = parseAlembicHistory((await run('history', a, ['history'])).stdout);
+                    const heads = parseAlembicCurrent((await run('status', a, ['current'])).stdout);
+                    if (heads.length > 1)
+                        throw new ToolFailed(`alembic reports ${heads.length} current heads (${heads.join(', ')}): run-migrations supports a linear history; merge the heads (alembic merge) first.`);
+                    const at = heads.length ? history.ids.indexOf(heads[0]) : -1;
+                    return {
+                        applied: history.ids.slice(0, at + 1),
+                        pending: history.ids.slice(at + 1),
+                        names: history.names,
+                    };
+                },
+                apply: async (run) => void (await run('apply', a, ['upgrade', 'head'])),
+                down: async (run, target) => void (await run('down', a, ['downgrade', target === '0' ? 'base' : target])),
+            };
+        }
+        case 'sqitch': {
+            const s = bin(config, 'sqitch');
+            const env = { SQITCH_TARGET: sqitchTarget(config.db) };
+            if (config.db.password)
+                env.SQITCH_PASSWORD = config.db.password;
+            const planFile = external_node_path_default().join(config.workingDirectory, 'sqitch.plan');
+            return {
+                named: true,
+                async status(run) {
+                    const r = await run('status', s, ['status', '--show-changes'], env, [0, 1]);
+                    const deployed = parseSqitchDeployed(r.stdout);
+                    if (r.exitCode === 1 && !/No changes deployed/i.test(r.stdout))
+                        throw new ToolFailed(`sqitch status exited with code 1:\n${tail(`${r.stdout}\n${r.stderr}`, 15)}`);
+                    const plan = (0,external_node_fs_namespaceObject.existsSync)(planFile) ? parseSqitchPlan((0,external_node_fs_namespaceObject.readFileSync)(planFile, 'utf8')) : [];
+                    const done = new Set(deployed);
+                    return { applied: deployed, pending: plan.filter((c) => !done.has(c)) };
+                },
+                apply: async (run) => void (await run('apply', s, ['deploy', '--verify'], env)),
+                down: async (run, target) => void (await run('down', s, target === '0' ? ['revert', '-y'] : ['revert', '-y', '--to', target], env)),
+            };
+        }
         case 'command': {
             const c = config.commands;
             const sh = (script) => shellCommand(script);
@@ -85139,7 +85235,7 @@ async function runAdapter(config, ctx) {
             'Use mode: status to see what would run, or tool: sql (plain SQL files) for a measured dry-run.');
     const adapter = adapterFor(config);
     const outputs = [];
-    const run = async (what, command, args, extraEnv = {}) => {
+    const run = async (what, command, args, extraEnv = {}, okExit = [0]) => {
         ctx.log.info(`${tool} ${what}: ${external_node_path_default().basename(command)} ${command === 'bash' ? '(your command)' : args.map((a) => (external_node_path_default().isAbsolute(a) ? external_node_path_default().relative(config.workspace, a) || '.' : a)).join(' ')}`);
         let r;
         try {
@@ -85167,7 +85263,7 @@ async function runAdapter(config, ctx) {
             throw e;
         }
         outputs.push(`$ ${tool} ${what}\n${r.stdout}${r.stderr}`);
-        if (r.exitCode !== 0)
+        if (r.exitCode === null || !okExit.includes(r.exitCode))
             throw new ToolFailed(`${tool} ${what} ${describeExit(r, config.toolTimeoutMs)}:\n${tail(`${r.stdout}\n${r.stderr}`, 15) || '(no output)'}`);
         return r;
     };
@@ -85193,16 +85289,21 @@ async function runAdapter(config, ctx) {
             report.lockWaitMs = Math.round(ctx.clock.now() - t0);
         }
         const before = await adapter.status(run, session);
-        fill(report, before, 'previous');
+        let after;
+        const ids = idsFor(adapter, () => after?.names ?? before?.names);
+        fill(report, before, 'previous', ids);
         try {
             if (config.mode === 'apply') {
                 const t0 = ctx.clock.now();
                 await adapter.apply(run);
-                report.notes.push(`${tool} ran all pending migrations in ${formatDuration(ctx.clock.now() - t0)} (it does not report each one's duration).`);
+                report.notes.push(`${tool} ran the pending migrations in ${formatDuration(ctx.clock.now() - t0)}` +
+                    (tool === 'dbmate' ? '.' : ` (${tool} does not report each one's duration).`));
             }
             else if (config.mode === 'down') {
-                if (before && config.target !== '0' && !before.applied.some((id) => versionOf(id) === config.target))
-                    throw new ConfigurationError(`Input "target": version ${config.target} is not applied (applied: ${before.applied.map(versionOf).join(', ') || 'none'}; 0 reverts everything).`);
+                if (before &&
+                    config.target !== '0' &&
+                    !before.applied.some((id) => ids.version(id) === config.target))
+                    throw new ConfigurationError(`Input "target": version ${config.target} is not applied (applied: ${before.applied.map((id) => ids.version(id)).join(', ') || 'none'}; 0 reverts everything).`);
                 await adapter.down(run, config.target, before);
             }
         }
@@ -85212,9 +85313,9 @@ async function runAdapter(config, ctx) {
             report.failure = { kind: 'tool', message: e.message };
         }
         if (config.mode !== 'status') {
-            const after = await adapter.status(run, session).catch(() => undefined);
-            fill(report, after, 'current');
-            diff(report, before, after, config.mode);
+            after = await adapter.status(run, session).catch(() => undefined);
+            fill(report, after, 'current', ids);
+            diff(report, before, after, config.mode, ids);
             if (tool === 'dbmate') {
                 const durations = parseDbmateDurations(outputs.join('\n'));
                 for (const m of report.migrations) {
@@ -85235,24 +85336,34 @@ async function runAdapter(config, ctx) {
         report.durationMs = Math.round(ctx.clock.now() - started);
     }
 }
-function fill(report, st, which) {
+function idsFor(adapter, names) {
+    return adapter.named
+        ? {
+            version: (id) => id,
+            name: (id) => names()?.get(id) || id,
+            current: (applied) => applied.at(-1) ?? '0',
+        }
+        : {
+            version: versionOf,
+            name: (id) => id.replace(/^\d+_?/, ''),
+            current: (applied) => maxVersion(applied.map(versionOf)),
+        };
+}
+function fill(report, st, which, ids) {
     if (!st) {
         report.previousVersion = report.currentVersion = '';
         return;
     }
-    const v = maxVersion(st.applied.map(versionOf));
+    const v = ids.current(st.applied);
     if (which === 'previous') {
         report.previousVersion = v;
-        report.appliedBefore = st.applied.map((id) => ({
-            version: versionOf(id),
-            name: id.replace(/^\d+_?/, ''),
-        }));
+        report.appliedBefore = st.applied.map((id) => ({ version: ids.version(id), name: ids.name(id) }));
     }
     report.currentVersion = v;
-    report.pending = st.pending.map((id) => ({ version: versionOf(id), name: id.replace(/^\d+_?/, '') }));
+    report.pending = st.pending.map((id) => ({ version: ids.version(id), name: ids.name(id) }));
     report.pendingCount = st.pending.length;
 }
-function diff(report, before, after, mode) {
+function diff(report, before, after, mode, ids) {
     if (!before || !after)
         return;
     const was = new Set(before.applied);
@@ -85261,14 +85372,14 @@ function diff(report, before, after, mode) {
         ? before.applied.filter((id) => !now.has(id)).reverse()
         : after.applied.filter((id) => !was.has(id));
     report.migrations = changed.map((id) => ({
-        version: versionOf(id),
-        name: id.replace(/^\d+_?/, ''),
+        version: ids.version(id),
+        name: ids.name(id),
         status: mode === 'down' ? 'reverted' : 'applied',
     }));
     if (report.failure && mode === 'apply')
         after.pending.forEach((id, i) => report.migrations.push({
-            version: versionOf(id),
-            name: id.replace(/^\d+_?/, ''),
+            version: ids.version(id),
+            name: ids.name(id),
             // tools apply in order and stop at the first failure
             ...(i === 0
                 ? { status: 'failed', note: 'the tool stopped here; its output is below' }
@@ -85307,12 +85418,21 @@ function parseDbmateDurations(out) {
 
 
 const MODES = ['status', 'dry-run', 'apply', 'down'];
-const TOOLS = ['auto', 'sql', 'command', 'dbmate', 'node-pg-migrate', 'knex'];
+const TOOLS = [
+    'auto',
+    'sql',
+    'command',
+    'dbmate',
+    'node-pg-migrate',
+    'knex',
+    'alembic',
+    'sqitch',
+];
 const LINT = ['off', 'warn', 'error'];
 const inputSchema = object({
     'database-url': schemas_string(),
     mode: inputs_optional(oneOf(MODES)),
-    target: inputs_optional(inputs_text().regex(/^\d+$/, 'expected a version number (the leading digits of a migration file), or 0')),
+    target: inputs_optional(inputs_text().regex(/^[A-Za-z0-9_.:@+-]+$/, 'expected a version (the leading digits of a migration file; for alembic a revision, for sqitch a change name), or 0')),
     tool: inputs_optional(oneOf(TOOLS)),
     directory: inputs_optional(inputs_text()),
     table: inputs_optional(inputs_text().regex(TABLE_RE, 'expected a table name such as runbook_migrations or ops.schema_migrations')),
@@ -85353,7 +85473,9 @@ function detectTool(dir) {
     if (has('db/migrations') && !has('migrations'))
         return { tool: 'dbmate', from: 'db/migrations' };
     if (has('alembic.ini'))
-        throw new ConfigurationError('Input "tool": found alembic.ini, but alembic is not a supported tool yet.', 'Use tool: command with status-command "alembic current", apply-command "alembic upgrade head" and down-command "alembic downgrade $MIGRATION_TARGET" (the README shows the full step).');
+        return { tool: 'alembic', from: 'alembic.ini' };
+    if (has('sqitch.plan'))
+        return { tool: 'sqitch', from: 'sqitch.plan' };
     if (has('prisma/schema.prisma'))
         throw new ConfigurationError('Input "tool": found prisma/schema.prisma, but prisma is not a supported tool yet.', 'Use tool: command with status-command "npx prisma migrate status" and apply-command "npx prisma migrate deploy" (the README shows the full step).');
     if (has('migrations'))
@@ -85423,6 +85545,12 @@ function resolveConfig(inputs, runbook, env, workspace) {
                     ? 'prints the migration status'
                     : 'applies pending migrations'}).`);
     }
+    if (target !== undefined &&
+        !/^\d+$/.test(target) &&
+        tool !== 'alembic' &&
+        tool !== 'sqitch' &&
+        tool !== 'command')
+        throw new ConfigurationError(`Input "target": expected a version number (the leading digits of a migration file), or 0, got ${JSON.stringify(target)}.`);
     if (tool === 'node-pg-migrate' && db.engine !== 'postgres')
         throw new ConfigurationError('Input "tool": node-pg-migrate works with PostgreSQL only, and database-url is MySQL/MariaDB.');
     const directory = firstDefined(inputs.directory, file.directory) ??

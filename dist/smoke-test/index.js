@@ -50684,7 +50684,8 @@ const databaseSection = strictObject({
     .describe('The environment database');
 /** What run-migrations reads; keys are run-migrations' input names. */
 const migrationsSection = strictObject({
-    tool: schemas_enum(['auto', 'sql', 'command', 'dbmate', 'node-pg-migrate', 'knex']).optional(),
+    tool: schemas_enum(['auto', 'sql', 'command', 'dbmate', 'node-pg-migrate', 'knex', 'alembic', 'sqitch'])
+        .optional(),
     directory: schemas_string().optional().describe('Folder of the migration files, relative to the repository'),
     table: schemas_string()
         .regex(/^[A-Za-z_][A-Za-z0-9_$]{0,62}(?:\.[A-Za-z_][A-Za-z0-9_$]{0,62})?$/, 'expected a table name')

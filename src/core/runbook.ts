@@ -46,7 +46,9 @@ export const databaseSection = z
 /** What run-migrations reads; keys are run-migrations' input names. */
 export const migrationsSection = z
   .strictObject({
-    tool: z.enum(['auto', 'sql', 'command', 'dbmate', 'node-pg-migrate', 'knex']).optional(),
+    tool: z
+      .enum(['auto', 'sql', 'command', 'dbmate', 'node-pg-migrate', 'knex', 'alembic', 'sqitch'])
+      .optional(),
     directory: z.string().optional().describe('Folder of the migration files, relative to the repository'),
     table: z
       .string()

@@ -1,9 +1,11 @@
 /**
  * Adapters: the same modes, run lock and report around the migration tools teams already use. The database URL
  * reaches the tool as DATABASE_URL in its environment (never argv). Supported and tested for real: dbmate,
- * node-pg-migrate, knex, and `command` (the team's own status/apply/down commands).
+ * node-pg-migrate, knex, alembic, sqitch, and `command` (the team's own status/apply/down commands).
+ * Numbered tools (dbmate, knex, node-pg-migrate) have versions = the leading digits; alembic and sqitch have
+ * revision ids / change names, ordered as the tool orders them.
  */
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { RunContext } from '../core/context.js';
 import { describeDatabase } from '../core/db-url.js';
@@ -18,9 +20,11 @@ import { emptyReport, type MigrationReport, type Tool } from './report.js';
 import { connect } from './sql-runner.js';
 
 export interface ToolStatus {
-  /** Migration ids as the tool names them (file name without extension), oldest first. */
+  /** Migration ids as the tool names them (file name without extension, revision, change), oldest first. */
   applied: string[];
   pending: string[];
+  /** Human names by id, where the id is not already one (alembic's messages). */
+  names?: Map<string, string>;
 }
 
 interface Adapter {
@@ -29,8 +33,10 @@ interface Adapter {
   apply(run: ToolRunner): Promise<void>;
   /** Revert the newest applied migration(s) down to `target`, given the current status. */
   down(run: ToolRunner, target: string, status: ToolStatus | undefined): Promise<void>;
-  /** The tool can report status without the run lock's session. */
+  /** The tool's status needs our database session (it has no status command of its own). */
   needsSession?: boolean;
+  /** Versions are revision ids / change names in the tool's order (alembic, sqitch), not leading digits. */
+  named?: boolean;
 }
 
 type ToolRunner = (
@@ -38,6 +44,8 @@ type ToolRunner = (
   command: string,
   args: string[],
   extraEnv?: Record<string, string>,
+  /** Exit codes that are not a failure (sqitch status exits 1 when nothing is deployed). */
+  okExit?: number[],
 ) => Promise<ProcResult>;
 
 class ToolFailed extends Error {}
@@ -73,6 +81,61 @@ export function parseKnexList(out: string): ToolStatus {
     else if (into && line && !/^Using environment/i.test(line)) into.push(line.replace(/\.(c|m)?[jt]s$/, ''));
   }
   return { applied, pending };
+}
+
+/** alembic history: "<down> -> <rev> (head), message" lines, newest first. Returns ids oldest first, and names. */
+export function parseAlembicHistory(out: string): { ids: string[]; names: Map<string, string> } {
+  const ids: string[] = [];
+  const names = new Map<string, string>();
+  for (const line of stripAnsi(out).split('\n')) {
+    const m = /^\S+ -> ([0-9A-Za-z_]+)(?: \([^)]*\))*, ?(.*)$/.exec(line.trim());
+    if (m) {
+      ids.unshift(m[1]!);
+      names.set(m[1]!, m[2]!.trim());
+    }
+  }
+  return { ids, names };
+}
+
+/** alembic current: "<rev> (head)" lines (none at base). */
+export function parseAlembicCurrent(out: string): string[] {
+  return stripAnsi(out)
+    .split('\n')
+    .map((l) => /^([0-9A-Za-z_]+)(?: \([^)]*\))*\s*$/.exec(l.trim())?.[1])
+    .filter((x): x is string => !!x);
+}
+
+/** sqitch.plan: change names in plan order (pragmas, tags, comments and blank lines skipped). */
+export function parseSqitchPlan(text: string): string[] {
+  return text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('%') && !l.startsWith('#') && !l.startsWith('@'))
+    .map((l) => l.split(/\s+/)[0]!)
+    .filter((name, i, all) => all.indexOf(name) === i);
+}
+
+/** sqitch status --show-changes: the "# Changes:" block, newest first. Returns deployed names oldest first. */
+export function parseSqitchDeployed(out: string): string[] {
+  const deployed: string[] = [];
+  let inChanges = false;
+  for (const line of stripAnsi(out).split('\n')) {
+    if (/^#\s*Changes?:\s*$/.test(line))
+      inChanges = true; // "Change:" when there is one
+    else if (inChanges) {
+      const m = /^#\s+(\S+)\s+-\s/.exec(line);
+      if (m) deployed.unshift(m[1]!);
+      else inChanges = false;
+    }
+  }
+  return deployed;
+}
+
+/** sqitch's target URI for the database URL, without the password (that goes in SQITCH_PASSWORD). */
+export function sqitchTarget(db: MigrationsConfig['db']): string {
+  const user = db.user ? `${encodeURIComponent(db.user)}@` : '';
+  const host = db.host.includes(':') ? `[${db.host}]` : db.host;
+  return `db:${db.engine === 'postgres' ? 'pg' : 'mysql'}://${user}${host}:${db.port}/${encodeURIComponent(db.database)}`;
 }
 
 function bin(config: MigrationsConfig, name: string): string {
@@ -139,6 +202,57 @@ function adapterFor(config: MigrationsConfig): Adapter {
         },
       };
     }
+    case 'alembic': {
+      const a = bin(config, 'alembic');
+      return {
+        named: true,
+        async status(run) {
+          const history = parseAlembicHistory((await run('history', a, ['history'])).stdout);
+          const heads = parseAlembicCurrent((await run('status', a, ['current'])).stdout);
+          if (heads.length > 1)
+            throw new ToolFailed(
+              `alembic reports ${heads.length} current heads (${heads.join(', ')}): run-migrations supports a linear history; merge the heads (alembic merge) first.`,
+            );
+          const at = heads.length ? history.ids.indexOf(heads[0]!) : -1;
+          return {
+            applied: history.ids.slice(0, at + 1),
+            pending: history.ids.slice(at + 1),
+            names: history.names,
+          };
+        },
+        apply: async (run) => void (await run('apply', a, ['upgrade', 'head'])),
+        down: async (run, target) =>
+          void (await run('down', a, ['downgrade', target === '0' ? 'base' : target])),
+      };
+    }
+    case 'sqitch': {
+      const s = bin(config, 'sqitch');
+      const env: Record<string, string> = { SQITCH_TARGET: sqitchTarget(config.db) };
+      if (config.db.password) env.SQITCH_PASSWORD = config.db.password;
+      const planFile = path.join(config.workingDirectory, 'sqitch.plan');
+      return {
+        named: true,
+        async status(run) {
+          const r = await run('status', s, ['status', '--show-changes'], env, [0, 1]);
+          const deployed = parseSqitchDeployed(r.stdout);
+          if (r.exitCode === 1 && !/No changes deployed/i.test(r.stdout))
+            throw new ToolFailed(
+              `sqitch status exited with code 1:\n${tail(`${r.stdout}\n${r.stderr}`, 15)}`,
+            );
+          const plan = existsSync(planFile) ? parseSqitchPlan(readFileSync(planFile, 'utf8')) : [];
+          const done = new Set(deployed);
+          return { applied: deployed, pending: plan.filter((c) => !done.has(c)) };
+        },
+        apply: async (run) => void (await run('apply', s, ['deploy', '--verify'], env)),
+        down: async (run, target) =>
+          void (await run(
+            'down',
+            s,
+            target === '0' ? ['revert', '-y'] : ['revert', '-y', '--to', target],
+            env,
+          )),
+      };
+    }
     case 'command': {
       const c = config.commands;
       const sh = (script: string) => shellCommand(script);
@@ -170,7 +284,7 @@ export async function runAdapter(config: MigrationsConfig, ctx: RunContext): Pro
     );
   const adapter = adapterFor(config);
   const outputs: string[] = [];
-  const run: ToolRunner = async (what, command, args, extraEnv = {}) => {
+  const run: ToolRunner = async (what, command, args, extraEnv = {}, okExit = [0]) => {
     ctx.log.info(
       `${tool} ${what}: ${path.basename(command)} ${command === 'bash' ? '(your command)' : args.map((a) => (path.isAbsolute(a) ? path.relative(config.workspace, a) || '.' : a)).join(' ')}`,
     );
@@ -202,7 +316,7 @@ export async function runAdapter(config: MigrationsConfig, ctx: RunContext): Pro
       throw e;
     }
     outputs.push(`$ ${tool} ${what}\n${r.stdout}${r.stderr}`);
-    if (r.exitCode !== 0)
+    if (r.exitCode === null || !okExit.includes(r.exitCode))
       throw new ToolFailed(
         `${tool} ${what} ${describeExit(r, config.toolTimeoutMs)}:\n${tail(`${r.stdout}\n${r.stderr}`, 15) || '(no output)'}`,
       );
@@ -233,18 +347,25 @@ export async function runAdapter(config: MigrationsConfig, ctx: RunContext): Pro
       report.lockWaitMs = Math.round(ctx.clock.now() - t0);
     }
     const before = await adapter.status(run, session);
-    fill(report, before, 'previous');
+    let after: ToolStatus | undefined;
+    const ids = idsFor(adapter, () => after?.names ?? before?.names);
+    fill(report, before, 'previous', ids);
     try {
       if (config.mode === 'apply') {
         const t0 = ctx.clock.now();
         await adapter.apply(run);
         report.notes.push(
-          `${tool} ran all pending migrations in ${formatDuration(ctx.clock.now() - t0)} (it does not report each one's duration).`,
+          `${tool} ran the pending migrations in ${formatDuration(ctx.clock.now() - t0)}` +
+            (tool === 'dbmate' ? '.' : ` (${tool} does not report each one's duration).`),
         );
       } else if (config.mode === 'down') {
-        if (before && config.target !== '0' && !before.applied.some((id) => versionOf(id) === config.target))
+        if (
+          before &&
+          config.target !== '0' &&
+          !before.applied.some((id) => ids.version(id) === config.target)
+        )
           throw new ConfigurationError(
-            `Input "target": version ${config.target} is not applied (applied: ${before.applied.map(versionOf).join(', ') || 'none'}; 0 reverts everything).`,
+            `Input "target": version ${config.target} is not applied (applied: ${before.applied.map((id) => ids.version(id)).join(', ') || 'none'}; 0 reverts everything).`,
           );
         await adapter.down(run, config.target!, before);
       }
@@ -253,9 +374,9 @@ export async function runAdapter(config: MigrationsConfig, ctx: RunContext): Pro
       report.failure = { kind: 'tool', message: e.message };
     }
     if (config.mode !== 'status') {
-      const after = await adapter.status(run, session).catch(() => undefined);
-      fill(report, after, 'current');
-      diff(report, before, after, config.mode);
+      after = await adapter.status(run, session).catch(() => undefined);
+      fill(report, after, 'current', ids);
+      diff(report, before, after, config.mode, ids);
       if (tool === 'dbmate') {
         const durations = parseDbmateDurations(outputs.join('\n'));
         for (const m of report.migrations) {
@@ -274,21 +395,45 @@ export async function runAdapter(config: MigrationsConfig, ctx: RunContext): Pro
   }
 }
 
-function fill(report: MigrationReport, st: ToolStatus | undefined, which: 'previous' | 'current'): void {
+/** How an adapter's migration ids become versions and names. */
+interface Ids {
+  version(id: string): string;
+  name(id: string): string;
+  /** The current version from the applied ids (oldest first). */
+  current(applied: readonly string[]): string;
+}
+
+function idsFor(adapter: Adapter, names: () => Map<string, string> | undefined): Ids {
+  return adapter.named
+    ? {
+        version: (id) => id,
+        name: (id) => names()?.get(id) || id,
+        current: (applied) => applied.at(-1) ?? '0',
+      }
+    : {
+        version: versionOf,
+        name: (id) => id.replace(/^\d+_?/, ''),
+        current: (applied) => maxVersion(applied.map(versionOf)),
+      };
+}
+
+function fill(
+  report: MigrationReport,
+  st: ToolStatus | undefined,
+  which: 'previous' | 'current',
+  ids: Ids,
+): void {
   if (!st) {
     report.previousVersion = report.currentVersion = '';
     return;
   }
-  const v = maxVersion(st.applied.map(versionOf));
+  const v = ids.current(st.applied);
   if (which === 'previous') {
     report.previousVersion = v;
-    report.appliedBefore = st.applied.map((id) => ({
-      version: versionOf(id),
-      name: id.replace(/^\d+_?/, ''),
-    }));
+    report.appliedBefore = st.applied.map((id) => ({ version: ids.version(id), name: ids.name(id) }));
   }
   report.currentVersion = v;
-  report.pending = st.pending.map((id) => ({ version: versionOf(id), name: id.replace(/^\d+_?/, '') }));
+  report.pending = st.pending.map((id) => ({ version: ids.version(id), name: ids.name(id) }));
   report.pendingCount = st.pending.length;
 }
 
@@ -297,6 +442,7 @@ function diff(
   before: ToolStatus | undefined,
   after: ToolStatus | undefined,
   mode: string,
+  ids: Ids,
 ): void {
   if (!before || !after) return;
   const was = new Set(before.applied);
@@ -306,15 +452,15 @@ function diff(
       ? before.applied.filter((id) => !now.has(id)).reverse()
       : after.applied.filter((id) => !was.has(id));
   report.migrations = changed.map((id) => ({
-    version: versionOf(id),
-    name: id.replace(/^\d+_?/, ''),
+    version: ids.version(id),
+    name: ids.name(id),
     status: mode === 'down' ? 'reverted' : 'applied',
   }));
   if (report.failure && mode === 'apply')
     after.pending.forEach((id, i) =>
       report.migrations.push({
-        version: versionOf(id),
-        name: id.replace(/^\d+_?/, ''),
+        version: ids.version(id),
+        name: ids.name(id),
         // tools apply in order and stop at the first failure
         ...(i === 0
           ? { status: 'failed' as const, note: 'the tool stopped here; its output is below' }

@@ -18,14 +18,26 @@ import { TABLE_RE } from './engine.js';
 import type { Mode, Tool } from './report.js';
 
 export const MODES = ['status', 'dry-run', 'apply', 'down'] as const;
-export const TOOLS = ['auto', 'sql', 'command', 'dbmate', 'node-pg-migrate', 'knex'] as const;
+export const TOOLS = [
+  'auto',
+  'sql',
+  'command',
+  'dbmate',
+  'node-pg-migrate',
+  'knex',
+  'alembic',
+  'sqitch',
+] as const;
 export const LINT = ['off', 'warn', 'error'] as const;
 
 export const inputSchema = z.object({
   'database-url': z.string(),
   mode: optional(oneOf(MODES)),
   target: optional(
-    text().regex(/^\d+$/, 'expected a version number (the leading digits of a migration file), or 0'),
+    text().regex(
+      /^[A-Za-z0-9_.:@+-]+$/,
+      'expected a version (the leading digits of a migration file; for alembic a revision, for sqitch a change name), or 0',
+    ),
   ),
   tool: optional(oneOf(TOOLS)),
   directory: optional(text()),
@@ -95,11 +107,8 @@ export function detectTool(dir: string): { tool: Tool; from: string } | undefine
   if (has('.pgmigraterc') || has('.pgmigraterc.json'))
     return { tool: 'node-pg-migrate', from: '.pgmigraterc' };
   if (has('db/migrations') && !has('migrations')) return { tool: 'dbmate', from: 'db/migrations' };
-  if (has('alembic.ini'))
-    throw new ConfigurationError(
-      'Input "tool": found alembic.ini, but alembic is not a supported tool yet.',
-      'Use tool: command with status-command "alembic current", apply-command "alembic upgrade head" and down-command "alembic downgrade $MIGRATION_TARGET" (the README shows the full step).',
-    );
+  if (has('alembic.ini')) return { tool: 'alembic', from: 'alembic.ini' };
+  if (has('sqitch.plan')) return { tool: 'sqitch', from: 'sqitch.plan' };
   if (has('prisma/schema.prisma'))
     throw new ConfigurationError(
       'Input "tool": found prisma/schema.prisma, but prisma is not a supported tool yet.',
@@ -199,6 +208,16 @@ export function resolveConfig(
         }).`,
       );
   }
+  if (
+    target !== undefined &&
+    !/^\d+$/.test(target) &&
+    tool !== 'alembic' &&
+    tool !== 'sqitch' &&
+    tool !== 'command'
+  )
+    throw new ConfigurationError(
+      `Input "target": expected a version number (the leading digits of a migration file), or 0, got ${JSON.stringify(target)}.`,
+    );
   if (tool === 'node-pg-migrate' && db.engine !== 'postgres')
     throw new ConfigurationError(
       'Input "tool": node-pg-migrate works with PostgreSQL only, and database-url is MySQL/MariaDB.',

@@ -3,7 +3,7 @@ import type { LintFinding } from './lint.js';
 import type { Problem } from './plan.js';
 
 export type Mode = 'status' | 'dry-run' | 'apply' | 'down';
-export type Tool = 'sql' | 'command' | 'dbmate' | 'node-pg-migrate' | 'knex';
+export type Tool = 'sql' | 'command' | 'dbmate' | 'node-pg-migrate' | 'knex' | 'alembic' | 'sqitch';
 
 export interface MigrationResult {
   version: string;

@@ -86,6 +86,9 @@ export async function createTestDb(engine: Engine, label = 'rm'): Promise<TestDb
   await admin.query(`create user '${user}'@'localhost' identified by '${password}'`);
   await admin.query(`grant all on \`${name}\`.* to '${user}'@'%'`);
   await admin.query(`grant all on \`${name}\`.* to '${user}'@'localhost'`);
+  // a companion database for tools that keep their registry apart (sqitch: registry = <name>_sqitch)
+  await admin.query(`grant all on \`${name}_sqitch\`.* to '${user}'@'%'`);
+  await admin.query(`grant all on \`${name}_sqitch\`.* to '${user}'@'localhost'`);
   await admin.query(`grant process on *.* to '${user}'@'%'`);
   await admin.query(`grant process on *.* to '${user}'@'localhost'`);
   await admin.end();
@@ -125,6 +128,7 @@ export async function createTestDb(engine: Engine, label = 'rm'): Promise<TestDb
     async drop() {
       const a = await mysql.createConnection({ ...MY_ADMIN, connectTimeout: 10_000 });
       await a.query(`drop database if exists \`${name}\``);
+      await a.query(`drop database if exists \`${name}_sqitch\``);
       await a.query(`drop user if exists '${user}'@'%'`);
       await a.query(`drop user if exists '${user}'@'localhost'`);
       await a.end();

@@ -1,7 +1,8 @@
 /**
- * run-migrations around the tools teams already use, for real: dbmate (PostgreSQL and MariaDB), knex,
- * node-pg-migrate and `tool: command`, each against its own database. The tools come from the repository's
- * devDependencies; the workspace links node_modules as a user's repository would have it after npm ci.
+ * run-migrations around the tools teams already use, for real: dbmate, alembic and sqitch (PostgreSQL and
+ * MariaDB), knex, node-pg-migrate and `tool: command`, each against its own database. The npm tools come from the
+ * repository's devDependencies (the workspace links node_modules as a user's repository would have it after
+ * npm ci); alembic and sqitch from Debian (scripts/install-test-tools.sh).
  */
 import assert from 'node:assert/strict';
 import { symlinkSync } from 'node:fs';
@@ -221,7 +222,12 @@ describe('adapters on postgres', () => {
         { tool: 'command', mode: 'apply' },
         /Input "apply-command": tool: command with mode: apply needs it/,
       ],
-      [{ 'alembic.ini': '[alembic]\n' }, {}, /found alembic.ini, but alembic is not a supported tool yet/],
+      [
+        { 'sqitch.plan': '%project=x\n' },
+        { tool: 'sqitch', mode: 'down', target: 'x y' },
+        /Input "target": expected a version/,
+      ],
+      [DBMATE, { tool: 'dbmate', mode: 'down', target: 'abc' }, /Input "target": expected a version number/],
       [{ 'prisma/schema.prisma': '' }, {}, /prisma is not a supported tool yet.*npx prisma migrate deploy/s],
       [{}, {}, /Input "tool": auto found no migrations/],
     ];
@@ -233,3 +239,107 @@ describe('adapters on postgres', () => {
     }
   });
 });
+
+const ALEMBIC = {
+  'alembic.ini': '[alembic]\nscript_location = alembic\n',
+  'alembic/env.py': [
+    'import os',
+    'from alembic import context',
+    'from sqlalchemy import create_engine',
+    '',
+    'url = os.environ["DATABASE_URL"].replace("postgres://", "postgresql://", 1).replace("mysql://", "mysql+pymysql://", 1)',
+    'with create_engine(url).connect() as connection:',
+    '    context.configure(connection=connection, transactional_ddl=True)',
+    '    with context.begin_transaction():',
+    '        context.run_migrations()',
+    '',
+  ].join('\n'),
+  'alembic/versions/ae10_products.py':
+    '"""create products"""\nfrom alembic import op\nrevision = "ae10products"\ndown_revision = None\ndef upgrade():\n    op.execute("create table products (id int)")\ndef downgrade():\n    op.execute("drop table products")\n',
+  'alembic/versions/b7c2_orders.py':
+    '"""create orders"""\nfrom alembic import op\nrevision = "b7c2orders"\ndown_revision = "ae10products"\ndef upgrade():\n    op.execute("create table orders (id int)")\ndef downgrade():\n    op.execute("drop table orders")\n',
+};
+
+const SQITCH = (db: TestDb) => ({
+  'sqitch.conf':
+    db.engine === 'postgres'
+      ? '[core]\n\tengine = pg\n'
+      : `[core]\n\tengine = mysql\n[engine "mysql"]\n\tregistry = ${db.name}_sqitch\n`,
+  'sqitch.plan':
+    '%syntax-version=1.0.0\n%project=shop\n\nproducts 2026-01-01T00:00:00Z Ops <ops@example.com> # products\norders [products] 2026-01-02T00:00:00Z Ops <ops@example.com> # orders\n@v1.0 2026-01-02T00:00:01Z Ops <ops@example.com> # tag\n',
+  'deploy/products.sql': 'create table products (id int);\n',
+  'revert/products.sql': 'drop table products;\n',
+  'verify/products.sql': 'select id from products where 1 = 0;\n',
+  'deploy/orders.sql': 'create table orders (id int);\n',
+  'revert/orders.sql': 'drop table orders;\n',
+  'verify/orders.sql': 'select id from orders where 1 = 0;\n',
+});
+
+for (const engine of ['postgres', 'mysql'] as Engine[]) {
+  describe(`alembic and sqitch adapters on ${engine}`, () => {
+    it('alembic (detected from alembic.ini): status, apply, down to a revision, down to base', async () => {
+      const db = await newDb(engine);
+      const ws = repo(ALEMBIC);
+      const st = await migrate(db, ws, { mode: 'status' });
+      assert.equal(st.exitCode, 0, st.log);
+      assert.equal(st.outputs['pending-count'], '2');
+      assert.equal(st.outputs['current-version'], '0');
+      assert.match(st.summary, /alembic \(detected from alembic\.ini\)/);
+      assert.deepEqual(await db.tables(), []);
+
+      const ap = await migrate(db, ws, {});
+      assert.equal(ap.exitCode, 0, ap.log);
+      assert.deepEqual(
+        (JSON.parse(ap.outputs.applied!) as { version: string; name: string }[]).map((m) => [
+          m.version,
+          m.name,
+        ]),
+        [
+          ['ae10products', 'create products'],
+          ['b7c2orders', 'create orders'],
+        ],
+      );
+      assert.equal(ap.outputs['current-version'], 'b7c2orders');
+      assert.deepEqual((await db.tables()).sort(), ['alembic_version', 'orders', 'products']);
+      assertNoSecret(ap, db);
+
+      const down = await migrate(db, ws, { mode: 'down', target: 'ae10products' });
+      assert.equal(down.exitCode, 0, down.log);
+      assert.equal(down.outputs['current-version'], 'ae10products');
+      assert.deepEqual((await db.tables()).sort(), ['alembic_version', 'products']);
+      const base = await migrate(db, ws, { mode: 'down', target: '0' });
+      assert.equal(base.exitCode, 0, base.log);
+      assert.equal(base.outputs['current-version'], '0');
+      assert.deepEqual(await db.tables(), ['alembic_version']);
+    });
+
+    it('sqitch (detected from sqitch.plan): status, deploy with verify, revert to a change, password only by environment', async () => {
+      const db = await newDb(engine);
+      const ws = repo(SQITCH(db));
+      const st = await migrate(db, ws, { mode: 'status' });
+      assert.equal(st.exitCode, 0, st.log);
+      assert.equal(st.outputs['pending-count'], '2');
+      assert.match(st.summary, /sqitch \(detected from sqitch\.plan\)/);
+
+      const ap = await migrate(db, ws, {});
+      assert.equal(ap.exitCode, 0, ap.log);
+      assert.equal(ap.outputs['current-version'], 'orders');
+      assert.deepEqual(
+        (JSON.parse(ap.outputs.applied!) as { version: string }[]).map((m) => m.version),
+        ['products', 'orders'],
+      );
+      assert.ok((await db.tables()).includes('orders'));
+      assertNoSecret(ap, db);
+
+      const down = await migrate(db, ws, { mode: 'down', target: 'products' });
+      assert.equal(down.exitCode, 0, down.log);
+      assert.equal(down.outputs['current-version'], 'products');
+      assert.ok(!(await db.tables()).includes('orders'));
+      assert.ok((await db.tables()).includes('products'));
+      const all = await migrate(db, ws, { mode: 'down', target: '0' });
+      assert.equal(all.exitCode, 0, all.log);
+      assert.equal(all.outputs['current-version'], '0');
+      assert.ok(!(await db.tables()).includes('products'));
+    });
+  });
+}
