@@ -84221,19 +84221,20 @@ async function openMysql(db, opts) {
         ? { rejectUnauthorized: /verify/i.test(sslParam) }
         : undefined;
     let conn;
+    const config = {
+        host: db.host,
+        port: db.port,
+        user: db.user || undefined,
+        password: db.password || undefined,
+        database: db.database || undefined,
+        ssl,
+        connectTimeout: opts.connectTimeoutMs,
+        multipleStatements: false,
+        dateStrings: true,
+        connectAttributes: { program_name: opts.applicationName.slice(0, 64) },
+    };
     try {
-        conn = await mysql2_promise.createConnection({
-            host: db.host,
-            port: db.port,
-            user: db.user || undefined,
-            password: db.password || undefined,
-            database: db.database || undefined,
-            ssl,
-            connectTimeout: opts.connectTimeoutMs,
-            multipleStatements: false,
-            dateStrings: true,
-            connectAttributes: { program_name: opts.applicationName.slice(0, 64) },
-        });
+        conn = await mysql2_promise.createConnection(config);
     }
     catch (e) {
         throw new SqlError(errors_errorMessage(e), 'connection');
@@ -84341,8 +84342,17 @@ async function openMysql(db, opts) {
         async close() {
             await conn.end().catch(() => undefined);
         },
-        destroy() {
-            conn.destroy();
+        async cancel() {
+            const side = await mysql2_promise.createConnection({
+                ...config,
+                connectAttributes: { program_name: 'run-migrations (cancel)' },
+            });
+            try {
+                await side.query(`kill query ${Number(conn.threadId)}`);
+            }
+            finally {
+                await side.end().catch(() => undefined);
+            }
         },
     };
 }
@@ -84407,7 +84417,7 @@ async function openPostgres(db, opts) {
         : sslmode === 'verify-ca' || sslmode === 'verify-full'
             ? true
             : undefined;
-    const client = new esm.Client({
+    const config = {
         host: db.host,
         port: db.port,
         user: db.user || undefined,
@@ -84416,7 +84426,8 @@ async function openPostgres(db, opts) {
         ssl,
         application_name: opts.applicationName.slice(0, 63),
         connectionTimeoutMillis: opts.connectTimeoutMs,
-    });
+    };
+    const client = new esm.Client(config);
     // An idle client's error (server restart, network) must not crash the process: the next query reports it.
     client.on('error', () => { });
     try {
@@ -84434,6 +84445,7 @@ async function openPostgres(db, opts) {
         }
     };
     const info = await q(`select current_setting('server_version') as v, current_setting('server_version_num')::int as n`);
+    const pid = Number((await q('select pg_backend_pid() as pid')).rows[0].pid);
     const table = postgres_quoteIdent(opts.table);
     const key = advisoryKey(opts.table);
     let lockTimeoutMs = 0;
@@ -84529,9 +84541,16 @@ async function openPostgres(db, opts) {
         async close() {
             await client.end().catch(() => undefined);
         },
-        destroy() {
-            // pg has no public "destroy": end() sends Terminate and closes the socket, the server rolls back.
-            void client.end().catch(() => undefined);
+        async cancel() {
+            const side = new esm.Client({ ...config, application_name: 'run-migrations (cancel)' });
+            side.on('error', () => { });
+            try {
+                await side.connect();
+                await side.query('select pg_cancel_backend($1)', [pid]);
+            }
+            finally {
+                await side.end().catch(() => undefined);
+            }
         },
     };
 }
@@ -84590,13 +84609,18 @@ async function connect(db, config, ctx, what) {
     }
 }
 /** Run each statement of `sql`; a failure is thrown as StatementFailure pointing at file and line. */
-async function execFile(s, file, sql, config) {
+async function execFile(s, file, sql, config, signal) {
     const statements = splitStatements(sql, s.engine);
     let done = 0;
     for (const stmt of statements) {
         try {
+            // A cancelled job must not go on (MySQL's KILL QUERY lets SLEEP() return normally, for one).
+            if (signal.aborted)
+                throw new SqlError('the job was cancelled', 'cancelled');
             await s.exec(stmt.text);
             done++;
+            if (signal.aborted)
+                throw new SqlError('the job was cancelled', 'cancelled');
         }
         catch (e) {
             const err = e instanceof SqlError ? e : new SqlError(errors_errorMessage(e), 'other');
@@ -84625,6 +84649,8 @@ function describeFailure(err, file, line, config) {
     if (err.kind === 'statement-timeout')
         return (`${at} ran longer than statement-timeout (${formatDuration(config.statementTimeoutMs)}) and was stopped ` +
             `(${err.message}). Make the statement cheaper (batches, CONCURRENTLY) or raise statement-timeout.`);
+    if (err.kind === 'cancelled')
+        return `${at} was stopped because the job was cancelled (${err.message}).`;
     if (err.kind === 'connection')
         return `${at}: the connection to the database was lost (${err.message}).`;
     const extra = [err.detail ? `Detail: ${err.detail}` : '', err.hint ? `Hint: ${err.hint}` : '']
@@ -84687,7 +84713,12 @@ async function runSqlMigrations(config, ctx) {
     report.environment = config.environment;
     const files = discoverMigrations(config.directory, config.workspace);
     const session = await connect(config.db, config, ctx, 'the database');
-    const onAbort = () => session.destroy();
+    const onAbort = () => {
+        ctx.log.info('Cancelling the running statement (the migration in progress is rolled back)...');
+        void session
+            .cancel()
+            .catch((e) => ctx.log.warning(`Could not cancel the running statement: ${errors_errorMessage(e)}`));
+    };
     ctx.signal.addEventListener('abort', onAbort, { once: true });
     let locked = false;
     try {
@@ -84791,7 +84822,7 @@ async function apply(s, pending, config, ctx, report) {
         try {
             if (tx)
                 await s.begin();
-            const statements = await execFile(s, m.file, m.sql, config);
+            const statements = await execFile(s, m.file, m.sql, config, ctx.signal);
             const durationMs = Math.round(ctx.clock.now() - t0);
             await s.record({ version: m.version, name: m.name, checksum: m.checksum, durationMs, appliedBy: by });
             if (tx)
@@ -84862,7 +84893,7 @@ async function revert(s, files, config, ctx, report) {
         try {
             if (tx)
                 await s.begin();
-            const statements = await execFile(s, m.downFile, sql, config);
+            const statements = await execFile(s, m.downFile, sql, config, ctx.signal);
             await s.unrecord(m.version);
             if (tx)
                 await s.commit();
@@ -84923,7 +84954,7 @@ async function dryRunPostgres(s, files, config, ctx, report, started) {
             }
             const t0 = ctx.clock.now();
             try {
-                const statements = await execFile(s, m.file, m.sql, config);
+                const statements = await execFile(s, m.file, m.sql, config, ctx.signal);
                 const durationMs = Math.round(ctx.clock.now() - t0);
                 await s.record({ version: m.version, name: m.name, checksum: m.checksum, durationMs, appliedBy: by });
                 report.migrations.push({ ...base, status: 'would-apply', durationMs, statements });

@@ -66,8 +66,12 @@ export interface Session {
   /** The `name` column of another tool's bookkeeping table (node-pg-migrate's pgmigrations), [] when it is absent. */
   readToolTable(table: string): Promise<string[]>;
   close(): Promise<void>;
-  /** Drop the connection at once (cancellation): the server rolls back the open transaction. */
-  destroy(): void;
+  /**
+   * Cancel the running statement from a second connection (the job is being cancelled). Dropping the socket is
+   * not enough: the server would finish a long statement, holding its locks, before noticing. The normal error
+   * path then rolls back, releases the run lock and closes.
+   */
+  cancel(): Promise<void>;
 }
 
 export const TABLE_RE = /^[A-Za-z_][A-Za-z0-9_$]{0,62}(?:\.[A-Za-z_][A-Za-z0-9_$]{0,62})?$/;

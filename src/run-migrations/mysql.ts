@@ -32,19 +32,20 @@ export async function openMysql(db: DbUrl, opts: SessionOptions): Promise<Sessio
       ? { rejectUnauthorized: /verify/i.test(sslParam) }
       : undefined;
   let conn: mysql.Connection;
+  const config: mysql.ConnectionOptions = {
+    host: db.host,
+    port: db.port,
+    user: db.user || undefined,
+    password: db.password || undefined,
+    database: db.database || undefined,
+    ssl,
+    connectTimeout: opts.connectTimeoutMs,
+    multipleStatements: false,
+    dateStrings: true,
+    connectAttributes: { program_name: opts.applicationName.slice(0, 64) },
+  };
   try {
-    conn = await mysql.createConnection({
-      host: db.host,
-      port: db.port,
-      user: db.user || undefined,
-      password: db.password || undefined,
-      database: db.database || undefined,
-      ssl,
-      connectTimeout: opts.connectTimeoutMs,
-      multipleStatements: false,
-      dateStrings: true,
-      connectAttributes: { program_name: opts.applicationName.slice(0, 64) },
-    });
+    conn = await mysql.createConnection(config);
   } catch (e) {
     throw new SqlError(errorMessage(e), 'connection');
   }
@@ -174,8 +175,16 @@ export async function openMysql(db: DbUrl, opts: SessionOptions): Promise<Sessio
     async close() {
       await conn.end().catch(() => undefined);
     },
-    destroy() {
-      conn.destroy();
+    async cancel() {
+      const side = await mysql.createConnection({
+        ...config,
+        connectAttributes: { program_name: 'run-migrations (cancel)' },
+      });
+      try {
+        await side.query(`kill query ${Number(conn.threadId)}`);
+      } finally {
+        await side.end().catch(() => undefined);
+      }
     },
   };
 }

@@ -35,7 +35,7 @@ export async function openPostgres(db: DbUrl, opts: SessionOptions): Promise<Ses
       : sslmode === 'verify-ca' || sslmode === 'verify-full'
         ? true
         : undefined;
-  const client = new pg.Client({
+  const config: pg.ClientConfig = {
     host: db.host,
     port: db.port,
     user: db.user || undefined,
@@ -44,7 +44,8 @@ export async function openPostgres(db: DbUrl, opts: SessionOptions): Promise<Ses
     ssl,
     application_name: opts.applicationName.slice(0, 63),
     connectionTimeoutMillis: opts.connectTimeoutMs,
-  });
+  };
+  const client = new pg.Client(config);
   // An idle client's error (server restart, network) must not crash the process: the next query reports it.
   client.on('error', () => {});
   try {
@@ -62,6 +63,7 @@ export async function openPostgres(db: DbUrl, opts: SessionOptions): Promise<Ses
   const info = await q(
     `select current_setting('server_version') as v, current_setting('server_version_num')::int as n`,
   );
+  const pid = Number((await q('select pg_backend_pid() as pid')).rows[0].pid);
   const table = quoteIdent(opts.table);
   const key = advisoryKey(opts.table);
   let lockTimeoutMs = 0;
@@ -173,9 +175,15 @@ export async function openPostgres(db: DbUrl, opts: SessionOptions): Promise<Ses
     async close() {
       await client.end().catch(() => undefined);
     },
-    destroy() {
-      // pg has no public "destroy": end() sends Terminate and closes the socket, the server rolls back.
-      void client.end().catch(() => undefined);
+    async cancel() {
+      const side = new pg.Client({ ...config, application_name: 'run-migrations (cancel)' });
+      side.on('error', () => {});
+      try {
+        await side.connect();
+        await side.query('select pg_cancel_backend($1)', [pid]);
+      } finally {
+        await side.end().catch(() => undefined);
+      }
     },
   };
 }

@@ -72,13 +72,22 @@ export async function connect(
 }
 
 /** Run each statement of `sql`; a failure is thrown as StatementFailure pointing at file and line. */
-async function execFile(s: Session, file: string, sql: string, config: MigrationsConfig): Promise<number> {
+async function execFile(
+  s: Session,
+  file: string,
+  sql: string,
+  config: MigrationsConfig,
+  signal: AbortSignal,
+): Promise<number> {
   const statements = splitStatements(sql, s.engine);
   let done = 0;
   for (const stmt of statements) {
     try {
+      // A cancelled job must not go on (MySQL's KILL QUERY lets SLEEP() return normally, for one).
+      if (signal.aborted) throw new SqlError('the job was cancelled', 'cancelled');
       await s.exec(stmt.text);
       done++;
+      if (signal.aborted) throw new SqlError('the job was cancelled', 'cancelled');
     } catch (e) {
       const err = e instanceof SqlError ? e : new SqlError(errorMessage(e), 'other');
       const line = errorLine(stmt, sql, { position: err.position, statementLine: err.statementLine });
@@ -111,6 +120,7 @@ function describeFailure(err: SqlError, file: string, line: number, config: Migr
       `${at} ran longer than statement-timeout (${formatDuration(config.statementTimeoutMs)}) and was stopped ` +
       `(${err.message}). Make the statement cheaper (batches, CONCURRENTLY) or raise statement-timeout.`
     );
+  if (err.kind === 'cancelled') return `${at} was stopped because the job was cancelled (${err.message}).`;
   if (err.kind === 'connection') return `${at}: the connection to the database was lost (${err.message}).`;
   const extra = [err.detail ? `Detail: ${err.detail}` : '', err.hint ? `Hint: ${err.hint}` : '']
     .filter(Boolean)
@@ -185,7 +195,12 @@ export async function runSqlMigrations(config: MigrationsConfig, ctx: RunContext
   const files = discoverMigrations(config.directory, config.workspace);
 
   const session = await connect(config.db, config, ctx, 'the database');
-  const onAbort = () => session.destroy();
+  const onAbort = () => {
+    ctx.log.info('Cancelling the running statement (the migration in progress is rolled back)...');
+    void session
+      .cancel()
+      .catch((e: unknown) => ctx.log.warning(`Could not cancel the running statement: ${errorMessage(e)}`));
+  };
   ctx.signal.addEventListener('abort', onAbort, { once: true });
   let locked = false;
   try {
@@ -310,7 +325,7 @@ async function apply(
     const t0 = ctx.clock.now();
     try {
       if (tx) await s.begin();
-      const statements = await execFile(s, m.file, m.sql, config);
+      const statements = await execFile(s, m.file, m.sql, config, ctx.signal);
       const durationMs = Math.round(ctx.clock.now() - t0);
       await s.record({ version: m.version, name: m.name, checksum: m.checksum, durationMs, appliedBy: by });
       if (tx) await s.commit();
@@ -396,7 +411,7 @@ async function revert(
     const t0 = ctx.clock.now();
     try {
       if (tx) await s.begin();
-      const statements = await execFile(s, m.downFile!, sql, config);
+      const statements = await execFile(s, m.downFile!, sql, config, ctx.signal);
       await s.unrecord(m.version);
       if (tx) await s.commit();
       const durationMs = Math.round(ctx.clock.now() - t0);
@@ -461,7 +476,7 @@ async function dryRunPostgres(
       }
       const t0 = ctx.clock.now();
       try {
-        const statements = await execFile(s, m.file, m.sql, config);
+        const statements = await execFile(s, m.file, m.sql, config, ctx.signal);
         const durationMs = Math.round(ctx.clock.now() - t0);
         await s.record({ version: m.version, name: m.name, checksum: m.checksum, durationMs, appliedBy: by });
         report.migrations.push({ ...base, status: 'would-apply', durationMs, statements });

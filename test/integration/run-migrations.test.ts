@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { createTestDb, type Engine, type TestDb } from '../harness/databases.js';
+import { runAction } from '../harness/run-action.js';
 import {
   assertNoSecret,
   bookkeeping,
@@ -360,6 +361,39 @@ for (const engine of ['postgres', 'mysql'] as Engine[]) {
       assert.deepEqual(await bookkeeping(db).catch(() => []), []);
     });
 
+    it('a cancelled job stops the running migration and leaves the database at the previous version', async () => {
+      const db = await newDb();
+      const sleep = engine === 'postgres' ? 'select pg_sleep(60);' : 'select sleep(60);';
+      const ws = makeWorkspace({
+        'migrations/0001_create_products.sql': THREE['migrations/0001_create_products.sql'],
+        'migrations/0002_slow.sql': `create table orders (id int);\n${sleep}\n`,
+      });
+      const started = Date.now();
+      const r = await runAction('run-migrations', {
+        workspace: ws,
+        inputs: { 'database-url': db.url, tool: 'sql' },
+        timeoutMs: 60_000,
+        // as the runner cancels: SIGINT first
+        onSpawn: (child) => setTimeout(() => child.kill('SIGINT'), 2500).unref(),
+      });
+      assert.ok(
+        Date.now() - started < 20_000,
+        `stopped promptly after the cancel (${Date.now() - started} ms)`,
+      );
+      assert.equal(r.exitCode, 1, r.log);
+      assert.match(r.log, /the job is being cancelled/);
+      assert.match(r.log, /the job was cancelled while migrations\/0002_slow\.sql ran/);
+      assert.deepEqual(await bookkeeping(db), ['1']);
+      if (engine === 'postgres') assert.ok(!(await db.tables()).includes('orders'), 'rolled back');
+      // The server is not left running the statement (holding its locks) after the step ended.
+      const running =
+        engine === 'postgres'
+          ? `select count(*)::int as n from pg_stat_activity where datname = '${db.name}' and query like '%pg_sleep(60)%' and state = 'active' and pid <> pg_backend_pid()`
+          : `select count(*) as n from information_schema.processlist where db = '${db.name}' and info like '%sleep(60)%' and id <> connection_id()`;
+      const rows = await db.query<{ n: number }>(running);
+      assert.equal(Number(rows[0]!.n), 0, 'the long statement was cancelled on the server');
+    });
+
     it('two processes started at the same moment: exactly one applies, the other waits and finds nothing pending', async () => {
       const db = await newDb();
       const slow = engine === 'postgres' ? 'select pg_sleep(1.5);' : 'select sleep(1.5);';
@@ -439,7 +473,7 @@ for (const engine of ['postgres', 'mysql'] as Engine[]) {
         [
           THREE,
           { tool: 'flyway' },
-          /Input "tool": expected one of auto, sql, command, dbmate, node-pg-migrate, knex, got "flyway"/,
+          /Input "tool": expected one of auto, sql, command, dbmate, node-pg-migrate, knex, alembic, sqitch, got "flyway"/,
         ],
         [
           THREE,
