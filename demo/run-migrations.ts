@@ -34,8 +34,7 @@ export async function demoMigrations(opts: DemoMigrationsOptions): Promise<void>
       },
       timeoutMs: 120_000,
     });
-    for (const a of r.annotations.filter((x) => x.level === 'warning'))
-      opts.log(`warning ${a.properties.file ?? ''}:${a.properties.line ?? ''} ${a.message}`);
+    for (const a of r.annotations.filter((x) => x.level === 'warning')) opts.log(`warning ${a.message}`);
     opts.log(r.summary);
     if (r.exitCode !== 0) throw new Error(`run-migrations (${mode}) failed:\n${r.log}`);
   }
