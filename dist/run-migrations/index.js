@@ -84254,6 +84254,13 @@ async function openMysql(db, opts) {
     const table = quoteIdent(opts.table);
     const [schemaName, tableName] = opts.table.includes('.') ? opts.table.split('.') : [undefined, opts.table];
     const lockName = mysqlLockName(db.database, opts.table);
+    let statementTimeoutMs = 0;
+    const applyStatementTimeout = async (ms) => {
+        if (mariadb)
+            await q('set session max_statement_time = ?', [ms / 1000]);
+        else
+            await q('set session max_execution_time = ?', [Math.round(ms)]);
+    };
     return {
         engine: 'mysql',
         transactionalDdl: false,
@@ -84284,8 +84291,17 @@ async function openMysql(db, opts) {
             }));
         },
         async lock(timeoutMs) {
-            const r = await q('select get_lock(?, ?) as got', [lockName, Math.max(0, timeoutMs / 1000)]);
-            if (Number(r[0].got) === 1)
+            // The wait is bounded by run-lock-timeout alone: the statement timeout must not cut it short.
+            await applyStatementTimeout(0);
+            let got;
+            try {
+                const r = await q('select get_lock(?, ?) as got', [lockName, Math.max(0, timeoutMs / 1000)]);
+                got = Number(r[0].got);
+            }
+            finally {
+                await applyStatementTimeout(statementTimeoutMs);
+            }
+            if (got === 1)
                 return;
             const holder = await q(`select p.id, p.user, p.host, p.time from information_schema.processlist p where p.id = is_used_lock(?)`, [lockName]).catch(() => []);
             const who = holder
@@ -84304,10 +84320,9 @@ async function openMysql(db, opts) {
                     notes.push(`MySQL/MariaDB lock timeouts are whole seconds: lock-timeout rounded up to ${secs}s.`);
                 await q('set session lock_wait_timeout = ?, session innodb_lock_wait_timeout = ?', [secs, secs]);
             }
-            if (mariadb)
-                await q('set session max_statement_time = ?', [statementMs / 1000]);
-            else {
-                await q('set session max_execution_time = ?', [Math.round(statementMs)]);
+            statementTimeoutMs = statementMs;
+            await applyStatementTimeout(statementMs);
+            if (!mariadb) {
                 if (statementMs > 0)
                     notes.push('MySQL applies statement-timeout (max_execution_time) to SELECT statements only, not to DDL.');
             }
@@ -84449,6 +84464,7 @@ async function openPostgres(db, opts) {
     const table = postgres_quoteIdent(opts.table);
     const key = advisoryKey(opts.table);
     let lockTimeoutMs = 0;
+    let statementTimeoutMs = 0;
     return {
         engine: 'postgres',
         transactionalDdl: true,
@@ -84481,7 +84497,10 @@ async function openPostgres(db, opts) {
             }));
         },
         async lock(timeoutMs) {
-            await q(`select set_config('lock_timeout', $1, false)`, [`${Math.max(1, Math.round(timeoutMs))}ms`]);
+            // The wait is bounded by run-lock-timeout alone: statement_timeout must not cut it short.
+            await q(`select set_config('lock_timeout', $1, false), set_config('statement_timeout', '0', false)`, [
+                `${Math.max(1, Math.round(timeoutMs))}ms`,
+            ]);
             try {
                 await q('select pg_advisory_lock($1::bigint)', [key]);
             }
@@ -84499,7 +84518,10 @@ async function openPostgres(db, opts) {
                 throw e;
             }
             finally {
-                await q(`select set_config('lock_timeout', $1, false)`, [`${lockTimeoutMs}ms`]).catch(() => undefined);
+                await q(`select set_config('lock_timeout', $1, false), set_config('statement_timeout', $2, false)`, [
+                    `${lockTimeoutMs}ms`,
+                    `${statementTimeoutMs}ms`,
+                ]).catch(() => undefined);
             }
         },
         async unlock() {
@@ -84507,6 +84529,7 @@ async function openPostgres(db, opts) {
         },
         async setTimeouts(lockMs, statementMs) {
             lockTimeoutMs = Math.round(lockMs);
+            statementTimeoutMs = Math.round(statementMs);
             await q(`select set_config('lock_timeout', $1, false), set_config('statement_timeout', $2, false)`, [
                 `${lockTimeoutMs}ms`,
                 `${Math.round(statementMs)}ms`,

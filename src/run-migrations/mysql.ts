@@ -63,6 +63,11 @@ export async function openMysql(db: DbUrl, opts: SessionOptions): Promise<Sessio
   const table = quoteIdent(opts.table);
   const [schemaName, tableName] = opts.table.includes('.') ? opts.table.split('.') : [undefined, opts.table];
   const lockName = mysqlLockName(db.database, opts.table);
+  let statementTimeoutMs = 0;
+  const applyStatementTimeout = async (ms: number) => {
+    if (mariadb) await q('set session max_statement_time = ?', [ms / 1000]);
+    else await q('set session max_execution_time = ?', [Math.round(ms)]);
+  };
 
   return {
     engine: 'mysql',
@@ -99,8 +104,16 @@ export async function openMysql(db: DbUrl, opts: SessionOptions): Promise<Sessio
       }));
     },
     async lock(timeoutMs) {
-      const r = await q('select get_lock(?, ?) as got', [lockName, Math.max(0, timeoutMs / 1000)]);
-      if (Number(r[0]!.got) === 1) return;
+      // The wait is bounded by run-lock-timeout alone: the statement timeout must not cut it short.
+      await applyStatementTimeout(0);
+      let got: number;
+      try {
+        const r = await q('select get_lock(?, ?) as got', [lockName, Math.max(0, timeoutMs / 1000)]);
+        got = Number(r[0]!.got);
+      } finally {
+        await applyStatementTimeout(statementTimeoutMs);
+      }
+      if (got === 1) return;
       const holder = await q(
         `select p.id, p.user, p.host, p.time from information_schema.processlist p where p.id = is_used_lock(?)`,
         [lockName],
@@ -124,9 +137,9 @@ export async function openMysql(db: DbUrl, opts: SessionOptions): Promise<Sessio
           notes.push(`MySQL/MariaDB lock timeouts are whole seconds: lock-timeout rounded up to ${secs}s.`);
         await q('set session lock_wait_timeout = ?, session innodb_lock_wait_timeout = ?', [secs, secs]);
       }
-      if (mariadb) await q('set session max_statement_time = ?', [statementMs / 1000]);
-      else {
-        await q('set session max_execution_time = ?', [Math.round(statementMs)]);
+      statementTimeoutMs = statementMs;
+      await applyStatementTimeout(statementMs);
+      if (!mariadb) {
         if (statementMs > 0)
           notes.push(
             'MySQL applies statement-timeout (max_execution_time) to SELECT statements only, not to DDL.',

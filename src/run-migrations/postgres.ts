@@ -67,6 +67,7 @@ export async function openPostgres(db: DbUrl, opts: SessionOptions): Promise<Ses
   const table = quoteIdent(opts.table);
   const key = advisoryKey(opts.table);
   let lockTimeoutMs = 0;
+  let statementTimeoutMs = 0;
 
   return {
     engine: 'postgres',
@@ -102,7 +103,10 @@ export async function openPostgres(db: DbUrl, opts: SessionOptions): Promise<Ses
       }));
     },
     async lock(timeoutMs) {
-      await q(`select set_config('lock_timeout', $1, false)`, [`${Math.max(1, Math.round(timeoutMs))}ms`]);
+      // The wait is bounded by run-lock-timeout alone: statement_timeout must not cut it short.
+      await q(`select set_config('lock_timeout', $1, false), set_config('statement_timeout', '0', false)`, [
+        `${Math.max(1, Math.round(timeoutMs))}ms`,
+      ]);
       try {
         await q('select pg_advisory_lock($1::bigint)', [key]);
       } catch (e) {
@@ -124,9 +128,10 @@ export async function openPostgres(db: DbUrl, opts: SessionOptions): Promise<Ses
         }
         throw e;
       } finally {
-        await q(`select set_config('lock_timeout', $1, false)`, [`${lockTimeoutMs}ms`]).catch(
-          () => undefined,
-        );
+        await q(`select set_config('lock_timeout', $1, false), set_config('statement_timeout', $2, false)`, [
+          `${lockTimeoutMs}ms`,
+          `${statementTimeoutMs}ms`,
+        ]).catch(() => undefined);
       }
     },
     async unlock() {
@@ -134,6 +139,7 @@ export async function openPostgres(db: DbUrl, opts: SessionOptions): Promise<Ses
     },
     async setTimeouts(lockMs, statementMs) {
       lockTimeoutMs = Math.round(lockMs);
+      statementTimeoutMs = Math.round(statementMs);
       await q(`select set_config('lock_timeout', $1, false), set_config('statement_timeout', $2, false)`, [
         `${lockTimeoutMs}ms`,
         `${Math.round(statementMs)}ms`,

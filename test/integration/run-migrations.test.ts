@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { createTestDb, type Engine, type TestDb } from '../harness/databases.js';
-import { runAction } from '../harness/run-action.js';
+import { everythingVisible, runAction } from '../harness/run-action.js';
 import {
   assertNoSecret,
   bookkeeping,
@@ -87,8 +87,9 @@ for (const engine of ['postgres', 'mysql'] as Engine[]) {
     it('status lists pending and applied and changes nothing, not even creating the bookkeeping table', async () => {
       const db = await newDb();
       const ws = makeWorkspace(THREE);
-      const fresh = await migrate(db, ws, { mode: 'status', tool: 'sql' });
+      const fresh = await migrate(db, ws, { mode: 'status' }); // tool: auto finds migrations/
       assert.equal(fresh.exitCode, 0, fresh.log);
+      assert.match(fresh.summary, /\| Tool \| sql \(detected from migrations\/\) \|/);
       assert.equal(fresh.outputs['pending-count'], '3');
       assert.equal(fresh.outputs['current-version'], '0');
       assert.deepEqual(await db.tables(), [], 'status created nothing');
@@ -396,7 +397,7 @@ for (const engine of ['postgres', 'mysql'] as Engine[]) {
 
     it('two processes started at the same moment: exactly one applies, the other waits and finds nothing pending', async () => {
       const db = await newDb();
-      const slow = engine === 'postgres' ? 'select pg_sleep(1.5);' : 'select sleep(1.5);';
+      const slow = engine === 'postgres' ? 'select pg_sleep(3);' : 'select sleep(3);';
       const ws = makeWorkspace({
         ...THREE,
         'migrations/0002_create_orders.sql': `${THREE['migrations/0002_create_orders.sql']}${slow}\n`,
@@ -426,11 +427,16 @@ for (const engine of ['postgres', 'mysql'] as Engine[]) {
           const { mysqlLockName } = await import('../../src/run-migrations/engine.js');
           await holder.query(`select get_lock('${mysqlLockName(db.name, 'runbook_migrations')}', 5)`);
         }
-        const r = await migrate(db, ws, { tool: 'sql', 'run-lock-timeout': '1s' });
+        // statement-timeout is shorter than the wait: it must not cut the wait for the run lock short
+        const r = await migrate(db, ws, {
+          tool: 'sql',
+          'run-lock-timeout': '2s',
+          'statement-timeout': '500ms',
+        });
         assert.equal(r.exitCode, 1, r.log);
         assert.match(
           r.log,
-          /another migration run still held the migration lock for runbook_migrations after waiting run-lock-timeout \(1s\); held by (backend pid|connection) \d+/,
+          /another migration run still held the migration lock for runbook_migrations after waiting run-lock-timeout \(2s\); held by (backend pid|connection) \d+/,
         );
         assert.match(r.log, /Nothing was changed/);
       } finally {
@@ -454,6 +460,21 @@ for (const engine of ['postgres', 'mysql'] as Engine[]) {
       assert.equal(r.exitCode, 0, r.log);
       assert.deepEqual(await bookkeeping(db, 'schema_history'), ['1']);
       assertNoSecret(r, db);
+    });
+
+    it('an unreachable database fails with a message naming host, port and database, not the password', async () => {
+      const db = await newDb();
+      const ws = makeWorkspace(THREE);
+      const url = `${engine === 'postgres' ? 'postgres' : 'mysql'}://app:${db.password}@127.0.0.1:9/${db.name}`;
+      const r = await migrate(db, ws, { tool: 'sql', 'database-url': url });
+      assert.equal(r.exitCode, 1);
+      assert.match(
+        r.log,
+        new RegExp(
+          `could not connect to the database \\(${engine === 'postgres' ? 'PostgreSQL' : 'MySQL/MariaDB'} 127\\.0\\.0\\.1:9/${db.name} as app\\) within 15s: .*ECONNREFUSED`,
+        ),
+      );
+      assert.ok(!everythingVisible(r).includes(db.password));
     });
 
     it('bad input fails before anything changes, naming the input', async () => {
