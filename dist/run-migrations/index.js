@@ -84626,9 +84626,9 @@ async function connect(db, config, ctx, what) {
         return await openSession(db, sessionOptions(config, ctx));
     }
     catch (e) {
-        throw new Error(`could not connect to ${what} (${describeDatabase(db)} as ${db.user || 'the default user'}) within ` +
-            `${formatDuration(config.connectTimeoutMs)}: ${errors_errorMessage(e)}. Check the URL's host, port, database name ` +
-            'and credentials, and that the runner can reach the database (network, firewall, SSL).', { cause: e });
+        throw new Error(`could not connect to ${what} (${describeDatabase(db)} as ${db.user || 'the default user'}): ` +
+            `${errors_errorMessage(e)} (connect timeout ${formatDuration(config.connectTimeoutMs)}). Check the URL's host, port, ` +
+            'database name and credentials, and that the runner can reach the database (network, firewall, SSL).', { cause: e });
     }
 }
 /** Run each statement of `sql`; a failure is thrown as StatementFailure pointing at file and line. */
@@ -84749,6 +84749,8 @@ async function runSqlMigrations(config, ctx) {
         report.transactionalDdl = session.transactionalDdl;
         ctx.log.info(`Connected to ${report.database} (${session.serverVersion}).`);
         if (config.mode === 'status') {
+            // Reads only, but bounded all the same.
+            await session.setTimeouts(config.lockTimeoutMs, config.statementTimeoutMs);
             const exists = await session.tableExists();
             const plan = planMigrations(files, exists ? await session.readApplied() : []);
             if (!exists)

@@ -63,9 +63,9 @@ export async function connect(
     return await openSession(db, sessionOptions(config, ctx));
   } catch (e) {
     throw new Error(
-      `could not connect to ${what} (${describeDatabase(db)} as ${db.user || 'the default user'}) within ` +
-        `${formatDuration(config.connectTimeoutMs)}: ${errorMessage(e)}. Check the URL's host, port, database name ` +
-        'and credentials, and that the runner can reach the database (network, firewall, SSL).',
+      `could not connect to ${what} (${describeDatabase(db)} as ${db.user || 'the default user'}): ` +
+        `${errorMessage(e)} (connect timeout ${formatDuration(config.connectTimeoutMs)}). Check the URL's host, port, ` +
+        'database name and credentials, and that the runner can reach the database (network, firewall, SSL).',
       { cause: e },
     );
   }
@@ -209,6 +209,8 @@ export async function runSqlMigrations(config: MigrationsConfig, ctx: RunContext
     ctx.log.info(`Connected to ${report.database} (${session.serverVersion}).`);
 
     if (config.mode === 'status') {
+      // Reads only, but bounded all the same.
+      await session.setTimeouts(config.lockTimeoutMs, config.statementTimeoutMs);
       const exists = await session.tableExists();
       const plan = planMigrations(files, exists ? await session.readApplied() : []);
       if (!exists)

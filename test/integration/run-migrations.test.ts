@@ -362,6 +362,30 @@ for (const engine of ['postgres', 'mysql'] as Engine[]) {
       assert.deepEqual(await bookkeeping(db).catch(() => []), []);
     });
 
+    if (engine === 'mysql')
+      it('MySQL/MariaDB: a migration failing after a DDL statement says which statements stay applied', async () => {
+        const db = await newDb();
+        const ws = makeWorkspace({
+          'migrations/0001_create_products.sql': THREE['migrations/0001_create_products.sql'],
+          'migrations/0002_half.sql':
+            'create table orders (id int);\nalter table products add column nope_col int;\nselect nope from products;\n',
+        });
+        const r = await migrate(db, ws, { tool: 'sql' });
+        assert.equal(r.exitCode, 1);
+        const m = report(r).migrations.find((x) => x.status === 'failed')!;
+        assert.equal(m.error!.line, 3);
+        assert.match(
+          m.note!,
+          /2 statement\(s\) before the failing one stay applied \(MySQL\/MariaDB DDL commits at once\); the migration is not recorded/,
+        );
+        assert.match(r.log, /fix the database by hand before re-running/);
+        assert.deepEqual(await bookkeeping(db), ['1']);
+        assert.ok(
+          (await db.tables()).includes('orders'),
+          'the DDL before the failure was committed, as reported',
+        );
+      });
+
     it('a cancelled job stops the running migration and leaves the database at the previous version', async () => {
       const db = await newDb();
       const sleep = engine === 'postgres' ? 'select pg_sleep(60);' : 'select sleep(60);';
@@ -471,7 +495,7 @@ for (const engine of ['postgres', 'mysql'] as Engine[]) {
       assert.match(
         r.log,
         new RegExp(
-          `could not connect to the database \\(${engine === 'postgres' ? 'PostgreSQL' : 'MySQL/MariaDB'} 127\\.0\\.0\\.1:9/${db.name} as app\\) within 15s: .*ECONNREFUSED`,
+          `could not connect to the database \\(${engine === 'postgres' ? 'PostgreSQL' : 'MySQL/MariaDB'} 127\\.0\\.0\\.1:9/${db.name} as app\\): connect ECONNREFUSED 127\\.0\\.0\\.1:9 \\(connect timeout 15s\\)`,
         ),
       );
       assert.ok(!everythingVisible(r).includes(db.password));
