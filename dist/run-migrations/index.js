@@ -84795,6 +84795,8 @@ async function runSqlMigrations(config, ctx) {
                 report.failure = { kind: 'refused', message: report.problems.map((p) => p.message).join('\n') };
                 return report;
             }
+            if (!session.transactionalDdl)
+                report.notes.push(MYSQL_DDL_NOTE);
             await revert(session, down.revert.map((r) => r.file), config, ctx, report);
             report.passed = !report.failure;
             return report;

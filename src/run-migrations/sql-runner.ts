@@ -264,6 +264,7 @@ export async function runSqlMigrations(config: MigrationsConfig, ctx: RunContext
         report.failure = { kind: 'refused', message: report.problems.map((p) => p.message).join('\n') };
         return report;
       }
+      if (!session.transactionalDdl) report.notes.push(MYSQL_DDL_NOTE);
       await revert(
         session,
         down.revert.map((r) => r.file!),
