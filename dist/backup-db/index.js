@@ -51103,19 +51103,23 @@ class DatabaseClient {
             return this.queryTool;
         const names = this.engine === 'postgres' ? ['psql'] : ['mariadb', 'mysql'];
         const s = this.o.search;
+        // Any version of psql/mariadb reads any server: client-path first, then PATH, then Debian's versioned dirs.
         for (const n of names) {
-            const found = s.clientPath ? clientCandidates(this.engine, n, '', s) : whichAll(n, s.pathEnv);
+            const found = [
+                ...(s.clientPath ? clientCandidates(this.engine, n, '', s) : []),
+                ...whichAll(n, s.pathEnv),
+            ];
             if (found[0])
                 return (this.queryTool = found[0]);
         }
-        if (this.engine === 'postgres' && !s.clientPath) {
+        if (this.engine === 'postgres') {
             for (const major of installedPgMajors(s.pgLibDir)) {
                 const p = external_node_path_default().join(s.pgLibDir ?? PG_LIB_DIR, major, 'bin', 'psql');
                 if (isExecutable(p))
                     return (this.queryTool = p);
             }
         }
-        const where = s.clientPath ? `in ${s.clientPath} (input "client-path")` : 'on PATH';
+        const where = s.clientPath ? `in ${s.clientPath} (input "client-path") or on PATH` : 'on PATH';
         throw new DatabaseError(`No ${names.join(' or ')} client found ${where}: it is needed to query the ${this.engine} server. ` +
             (this.engine === 'postgres'
                 ? 'Install postgresql-client (`sudo apt-get install -y postgresql-client`).'
