@@ -207,7 +207,10 @@ export async function restoreDump(
     throw new ArchiveError(
       `Restoring ${o.dump} into the database "${client.target.database}" failed: ${what} ${describeExit(r, o.timeoutMs)}` +
         (r.timedOut ? ` (input "timeout" is ${formatDuration(o.timeoutMs)})` : '') +
-        `.\n${tail(r.stderr, 8)}`,
+        `.\n${tail(r.stderr, 8)}` +
+        (o.engine === 'mysql' && /SUPER|SET USER|SET_USER_ID|SYSTEM_USER|DEFINER/i.test(r.stderr)
+          ? '\nThe dump holds views, routines, triggers or events with a DEFINER; creating them as another user needs the SET USER privilege (MariaDB) or SET_USER_ID/SYSTEM_USER (MySQL 8). Grant it to the restoring user, or restore as the definer.'
+          : ''),
     );
   }
   return Math.round(performance.now() - started);

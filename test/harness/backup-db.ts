@@ -24,14 +24,20 @@ export const report = (r: ActionResult) => r.report as BackupReport;
 
 /** The error annotation's message (the step's failure as the runner shows it). */
 export function failure(r: ActionResult): string {
-  return r.annotations.find((a) => a.level === 'error')?.message ?? `(no error annotation)\n${r.log}\n${r.rawStderr}`;
+  return (
+    r.annotations.find((a) => a.level === 'error')?.message ??
+    `(no error annotation)\n${r.log}\n${r.rawStderr}`
+  );
 }
 
 /**
  * A directory of client tools for the `client-path` input: each tool is a small shell script. `script(tool)`
  * is the body; `$REAL` is set to the real tool and `$LOG` to a log file in the directory.
  */
-export function clientDir(tools: Record<string, { real: string; body: string }>): { dir: string; log: string } {
+export function clientDir(tools: Record<string, { real: string; body: string }>): {
+  dir: string;
+  log: string;
+} {
   const dir = mkdtempSync(path.join(tmpdir(), 'clients-'));
   mkdirSync(dir, { recursive: true });
   const log = path.join(dir, 'calls.log');

@@ -19,7 +19,22 @@ export function uniqueName(prefix: string): string {
 export function pgSql(db: string, sql: string, opts: { user?: string } = {}): string {
   return execFileSync(
     'psql',
-    ['-X', '-A', '-t', '-q', '-v', 'ON_ERROR_STOP=1', '-h', PG.host, '-p', String(PG.port), '-U', opts.user ?? PG.user, '-d', db],
+    [
+      '-X',
+      '-A',
+      '-t',
+      '-q',
+      '-v',
+      'ON_ERROR_STOP=1',
+      '-h',
+      PG.host,
+      '-p',
+      String(PG.port),
+      '-U',
+      opts.user ?? PG.user,
+      '-d',
+      db,
+    ],
     { input: sql, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, timeout: 120_000 },
   );
 }
@@ -28,7 +43,19 @@ export function pgSql(db: string, sql: string, opts: { user?: string } = {}): st
 export function mySql(db: string, sql: string): string {
   return execFileSync(
     'mariadb',
-    ['--protocol=TCP', '-h', MY.host, '-P', String(MY.port), '-u', MY.user, '--batch', '--skip-column-names', '--default-character-set=utf8mb4', ...(db ? [db] : [])],
+    [
+      '--protocol=TCP',
+      '-h',
+      MY.host,
+      '-P',
+      String(MY.port),
+      '-u',
+      MY.user,
+      '--batch',
+      '--skip-column-names',
+      '--default-character-set=utf8mb4',
+      ...(db ? [db] : []),
+    ],
     { input: sql, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, timeout: 120_000 },
   );
 }
@@ -68,8 +95,14 @@ export function createDatabase(engine: TestEngine, prefix = 'bk'): TestDatabase 
 export function databasesLike(engine: TestEngine, prefix: string): string[] {
   const out =
     engine === 'postgres'
-      ? pgSql('postgres', `SELECT datname FROM pg_database WHERE starts_with(datname, '${prefix}') ORDER BY 1;`)
-      : mySql('', `SELECT schema_name FROM information_schema.schemata WHERE LEFT(schema_name, ${prefix.length}) = '${prefix}' ORDER BY 1;`);
+      ? pgSql(
+          'postgres',
+          `SELECT datname FROM pg_database WHERE starts_with(datname, '${prefix}') ORDER BY 1;`,
+        )
+      : mySql(
+          '',
+          `SELECT schema_name FROM information_schema.schemata WHERE LEFT(schema_name, ${prefix.length}) = '${prefix}' ORDER BY 1;`,
+        );
   return out.split('\n').filter(Boolean);
 }
 
@@ -166,31 +199,63 @@ export function fingerprint(db: TestDatabase): Record<string, string> {
         db.name,
         `SELECT count(*) || ':' || md5(coalesce(string_agg(x::text, E'\\n' ORDER BY x::text), '')) FROM ${t} x;`,
       ).trim();
-    out['sequence billing.invoice_numbers'] = pgSql(db.name, `SELECT last_value || ',' || is_called FROM billing.invoice_numbers;`).trim();
-    out['sequence customers_id_seq'] = pgSql(db.name, `SELECT last_value || ',' || is_called FROM public.customers_id_seq;`).trim();
-    out['view billing.customer_totals'] = sha(pgSql(db.name, `SELECT * FROM billing.customer_totals ORDER BY id;`));
+    out['sequence billing.invoice_numbers'] = pgSql(
+      db.name,
+      `SELECT last_value || ',' || is_called FROM billing.invoice_numbers;`,
+    ).trim();
+    out['sequence customers_id_seq'] = pgSql(
+      db.name,
+      `SELECT last_value || ',' || is_called FROM public.customers_id_seq;`,
+    ).trim();
+    out['view billing.customer_totals'] = sha(
+      pgSql(db.name, `SELECT * FROM billing.customer_totals ORDER BY id;`),
+    );
     out['function billing.total(2)'] = pgSql(db.name, `SELECT billing.total(2);`).trim();
     out['trigger customers_touch'] = pgSql(
       db.name,
       `BEGIN; UPDATE public.customers SET name = name WHERE id = 2 RETURNING updated_count; ROLLBACK;`,
     ).trim();
-    out.schemas = pgSql(db.name, `SELECT string_agg(nspname, ',' ORDER BY nspname) FROM pg_namespace WHERE nspname !~ '^pg_' AND nspname <> 'information_schema';`).trim();
-    out['foreign keys'] = pgSql(db.name, `SELECT string_agg(conname || ':' || pg_get_constraintdef(oid), ';' ORDER BY conname) FROM pg_constraint WHERE contype = 'f';`).trim();
+    out.schemas = pgSql(
+      db.name,
+      `SELECT string_agg(nspname, ',' ORDER BY nspname) FROM pg_namespace WHERE nspname !~ '^pg_' AND nspname <> 'information_schema';`,
+    ).trim();
+    out['foreign keys'] = pgSql(
+      db.name,
+      `SELECT string_agg(conname || ':' || pg_get_constraintdef(oid), ';' ORDER BY conname) FROM pg_constraint WHERE contype = 'f';`,
+    ).trim();
     return out;
   }
-  const tables = mySql(db.name, `SELECT table_name FROM information_schema.tables WHERE table_schema = DATABASE() AND table_type = 'BASE TABLE' ORDER BY 1;`)
+  const tables = mySql(
+    db.name,
+    `SELECT table_name FROM information_schema.tables WHERE table_schema = DATABASE() AND table_type = 'BASE TABLE' ORDER BY 1;`,
+  )
     .split('\n')
     .filter(Boolean);
   for (const t of tables) {
     const rows = mySql(db.name, `SELECT * FROM \`${t}\` ORDER BY 1;`);
     out[`table ${t}`] = `${rows.split('\n').filter(Boolean).length}:${sha(rows)}`;
   }
-  out['auto_increment invoices'] = mySql(db.name, `SELECT AUTO_INCREMENT FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = 'invoices';`).trim();
+  out['auto_increment invoices'] = mySql(
+    db.name,
+    `SELECT AUTO_INCREMENT FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = 'invoices';`,
+  ).trim();
   out['view customer_totals'] = sha(mySql(db.name, `SELECT * FROM customer_totals ORDER BY id;`));
   out['function total(2)'] = mySql(db.name, `SELECT total(2);`).trim();
-  out.routines = mySql(db.name, `SELECT GROUP_CONCAT(CONCAT(routine_type, ' ', routine_name) ORDER BY routine_name) FROM information_schema.routines WHERE routine_schema = DATABASE();`).trim();
-  out.triggers = mySql(db.name, `SELECT GROUP_CONCAT(CONCAT(trigger_name, ':', action_statement) ORDER BY trigger_name) FROM information_schema.triggers WHERE trigger_schema = DATABASE();`).trim();
-  out.events = mySql(db.name, `SELECT GROUP_CONCAT(CONCAT(event_name, ':', status, ':', interval_value, interval_field) ORDER BY event_name) FROM information_schema.events WHERE event_schema = DATABASE();`).trim();
-  out['foreign keys'] = mySql(db.name, `SELECT GROUP_CONCAT(CONCAT(constraint_name, ':', referenced_table_name, ':', delete_rule) ORDER BY constraint_name) FROM information_schema.referential_constraints WHERE constraint_schema = DATABASE();`).trim();
+  out.routines = mySql(
+    db.name,
+    `SELECT GROUP_CONCAT(CONCAT(routine_type, ' ', routine_name) ORDER BY routine_name) FROM information_schema.routines WHERE routine_schema = DATABASE();`,
+  ).trim();
+  out.triggers = mySql(
+    db.name,
+    `SELECT GROUP_CONCAT(CONCAT(trigger_name, ':', action_statement) ORDER BY trigger_name) FROM information_schema.triggers WHERE trigger_schema = DATABASE();`,
+  ).trim();
+  out.events = mySql(
+    db.name,
+    `SELECT GROUP_CONCAT(CONCAT(event_name, ':', status, ':', interval_value, interval_field) ORDER BY event_name) FROM information_schema.events WHERE event_schema = DATABASE();`,
+  ).trim();
+  out['foreign keys'] = mySql(
+    db.name,
+    `SELECT GROUP_CONCAT(CONCAT(constraint_name, ':', referenced_table_name, ':', delete_rule) ORDER BY constraint_name) FROM information_schema.referential_constraints WHERE constraint_schema = DATABASE();`,
+  ).trim();
   return out;
 }

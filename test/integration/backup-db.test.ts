@@ -54,7 +54,10 @@ describe('backup-db round trips (process level, real servers)', () => {
 
       // File naming: <name>-<environment>-<UTC yyyymmddThhmmssZ>.<ext> in ${{ runner.temp }}/backups.
       assert.equal(path.dirname(o.path!), path.join(backup.runnerTemp, 'backups'));
-      assert.match(path.basename(o.path!), new RegExp(`^shop-staging-\\d{8}T\\d{6}Z${c.ext.replace(/\./g, '\\.')}$`));
+      assert.match(
+        path.basename(o.path!),
+        new RegExp(`^shop-staging-\\d{8}T\\d{6}Z${c.ext.replace(/\./g, '\\.')}$`),
+      );
       assert.equal(o.manifest, o.path!.replace(/\.(dump|dir|sql\.gz)$/, '.manifest.json'));
       assert.ok(existsSync(o.path!) && existsSync(o.manifest!) && existsSync(`${o.path}.sha256`));
 
@@ -109,9 +112,20 @@ describe('backup-db round trips (process level, real servers)', () => {
       assert.deepEqual(databasesLike(c.engine, `${source.name}_verify`), []);
       // Summary: engine, size, verification, per-table counts.
       assert.match(backup.summary, /Backup of bkrt_\w+ \(staging\) taken and verified/);
-      assert.match(backup.summary, c.engine === 'postgres' ? /\| Engine \| postgres 15\./ : /\| Engine \| mariadb 10\.11/);
-      assert.match(backup.summary, /\| Verification \| ✅ restore: restored into \w+ in [\d.]+m?s; all 4 tables and row counts match \|/);
-      assert.match(backup.summary, c.engine === 'postgres' ? /\| billing\.invoices \| 500 \| 500 \| ✅ \|/ : /\| invoices \| 500 \| 500 \| ✅ \|/);
+      assert.match(
+        backup.summary,
+        c.engine === 'postgres' ? /\| Engine \| postgres 15\./ : /\| Engine \| mariadb 10\.11/,
+      );
+      assert.match(
+        backup.summary,
+        /\| Verification \| ✅ restore: restored into \w+ in [\d.]+m?s; all 4 tables and row counts match \|/,
+      );
+      assert.match(
+        backup.summary,
+        c.engine === 'postgres'
+          ? /\| billing\.invoices \| 500 \| 500 \| ✅ \|/
+          : /\| invoices \| 500 \| 500 \| ✅ \|/,
+      );
 
       // Restore into a fresh, empty database (mode: restore), then compare everything.
       const fresh = db(c.engine, 'bkrt_target');
@@ -142,7 +156,12 @@ describe('backup-db round trips (process level, real servers)', () => {
     assert.notDeepEqual(fingerprint(live), atBackup);
 
     const r = await runAction('backup-db', {
-      inputs: { mode: 'restore', 'database-url': live.url, backup: backup.outputs.manifest!, confirm: live.name },
+      inputs: {
+        mode: 'restore',
+        'database-url': live.url,
+        backup: backup.outputs.manifest!,
+        confirm: live.name,
+      },
     });
     assert.equal(r.exitCode, 0, failure(r));
     const after = fingerprint(live);
@@ -156,7 +175,9 @@ describe('backup-db round trips (process level, real servers)', () => {
     const live = db('mysql', 'bkrb');
     seed(live);
     const atBackup = fingerprint(live);
-    const backup = await runAction('backup-db', { inputs: { 'database-url': live.url, environment: 'production' } });
+    const backup = await runAction('backup-db', {
+      inputs: { 'database-url': live.url, environment: 'production' },
+    });
     assert.equal(backup.exitCode, 0, failure(backup));
     assert.equal(backup.outputs.verification, 'list');
     live.sql(`DELETE FROM invoices WHERE id < 50; UPDATE customers SET name = 'changed' WHERE id = 1;`);
@@ -176,7 +197,10 @@ describe('backup-db round trips (process level, real servers)', () => {
     });
     assert.equal(r.exitCode, 0, failure(r));
     assert.match(report(r).verification.detail, new RegExp(`restored into ${scratch.name}`));
-    assert.deepEqual(fingerprint(scratch)['table billing.invoices'], fingerprint(source)['table billing.invoices']);
+    assert.deepEqual(
+      fingerprint(scratch)['table billing.invoices'],
+      fingerprint(source)['table billing.invoices'],
+    );
     assert.deepEqual(databasesLike('postgres', `${source.name}_verify`), []);
   });
 
