@@ -134,7 +134,7 @@ export function resolveConfig(
   let verifyTarget: DatabaseTarget | undefined;
   if (verifyUrl) {
     verifyTarget = parseDatabaseUrl(verifyUrl, {
-      engine: engine ?? target?.engine,
+      engine,
       label: 'Input "verify-database-url"',
     });
     ctx.secrets.add(verifyTarget.password);

@@ -681,7 +681,7 @@ export class PgSnapshotSession {
   ): Promise<PgSnapshotSession> {
     if (client.engine !== 'postgres') throw new Error('PgSnapshotSession is for PostgreSQL');
     const input = new PassThrough();
-    let session: PgSnapshotSession | undefined;
+    const state: { session?: PgSnapshotSession } = {};
     const early: string[] = [];
     let onEarly: (() => void) | undefined;
     const tool = client.psqlPath();
@@ -692,7 +692,7 @@ export class PgSnapshotSession {
       timeoutMs: lifetimeMs,
       onLine: (line, stream) => {
         if (stream !== 'stdout') return;
-        if (session) session.push(line);
+        if (state.session) state.session.push(line);
         else {
           early.push(line);
           onEarly?.();
@@ -703,7 +703,7 @@ export class PgSnapshotSession {
     void done.then((r) => {
       exited = r;
       onEarly?.();
-      session?.finish();
+      state.session?.finish();
     });
     input.write(
       "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY;\nSELECT 'snapshot:' || pg_catalog.pg_export_snapshot();\n",
@@ -729,8 +729,8 @@ export class PgSnapshotSession {
         `Opening a snapshot (pg_export_snapshot) on ${describeTarget(client.target)}: no answer within ${Math.round(timeoutMs / 1000)} s. Check that the server is reachable and not overloaded.`,
       );
     }
-    session = new PgSnapshotSession(input, done, client, id);
-    return session;
+    state.session = new PgSnapshotSession(input, done, client, id);
+    return state.session;
   }
 
   private push(line: string): void {
