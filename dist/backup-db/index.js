@@ -51312,7 +51312,7 @@ class PgSnapshotSession {
         if (client.engine !== 'postgres')
             throw new Error('PgSnapshotSession is for PostgreSQL');
         const input = new external_node_stream_.PassThrough();
-        let session;
+        const state = {};
         const early = [];
         let onEarly;
         const tool = client.psqlPath();
@@ -51324,8 +51324,8 @@ class PgSnapshotSession {
             onLine: (line, stream) => {
                 if (stream !== 'stdout')
                     return;
-                if (session)
-                    session.push(line);
+                if (state.session)
+                    state.session.push(line);
                 else {
                     early.push(line);
                     onEarly?.();
@@ -51336,7 +51336,7 @@ class PgSnapshotSession {
         void done.then((r) => {
             exited = r;
             onEarly?.();
-            session?.finish();
+            state.session?.finish();
         });
         input.write("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY;\nSELECT 'snapshot:' || pg_catalog.pg_export_snapshot();\n");
         const id = await new Promise((resolve) => {
@@ -51358,8 +51358,8 @@ class PgSnapshotSession {
                 throw new DatabaseError(client.failure('Opening a snapshot (pg_export_snapshot)', r, timeoutMs));
             throw new DatabaseError(`Opening a snapshot (pg_export_snapshot) on ${describeTarget(client.target)}: no answer within ${Math.round(timeoutMs / 1000)} s. Check that the server is reachable and not overloaded.`);
         }
-        session = new PgSnapshotSession(input, done, client, id);
-        return session;
+        state.session = new PgSnapshotSession(input, done, client, id);
+        return state.session;
     }
     push(line) {
         this.lines.push(line);
@@ -51593,6 +51593,8 @@ async function restoreDump(client, o, ctx) {
 
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
+;// CONCATENATED MODULE: external "node:fs/promises"
+const external_node_fs_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
 ;// CONCATENATED MODULE: ./src/backup-db/files.ts
 /** Backup file names, checksums and manifests: pure logic and file I/O, no database. */
 
@@ -51632,9 +51634,22 @@ function manifestPathFor(p) {
 }
 // ---------------------------------------------------------------------------------------------------------
 // Checksums, computed by streaming: memory stays flat whatever the size.
+/** sha256 of a file, read through one reused 1 MiB buffer: no allocation per chunk, so memory stays flat. */
 async function sha256File(file) {
     const hash = (0,external_node_crypto_.createHash)('sha256');
-    await (0,promises_namespaceObject.pipeline)((0,external_node_fs_namespaceObject.createReadStream)(file), hash);
+    const buffer = Buffer.allocUnsafe(1 << 20);
+    const fh = await (0,external_node_fs_promises_namespaceObject.open)(file, 'r');
+    try {
+        for (;;) {
+            const { bytesRead } = await fh.read(buffer, 0, buffer.length, null);
+            if (bytesRead === 0)
+                break;
+            hash.update(buffer.subarray(0, bytesRead));
+        }
+    }
+    finally {
+        await fh.close();
+    }
     return hash.digest('hex');
 }
 function listFiles(dir, prefix = '') {
@@ -51894,17 +51909,20 @@ async function dump(client, server, tool, file, config, ctx) {
         // One snapshot for the dump and the row counts, so the manifest's counts are exactly the dump's.
         const session = await PgSnapshotSession.open(client, config.connectTimeoutMs + 15_000, config.timeoutMs);
         try {
+            // If counting fails, the dump is stopped rather than waited for.
+            const stop = new AbortController();
             const dumping = client.runTool({
                 command: tool.path,
                 args: dumpArgs(config, server, file, session.id),
                 timeoutMs: config.timeoutMs,
-                signal: ctx.signal,
+                signal: AbortSignal.any([ctx.signal, stop.signal]),
             });
             let tables;
             try {
                 tables = await countInSnapshot(session, config.timeoutMs);
             }
             catch (e) {
+                stop.abort();
                 await dumping.catch(() => undefined);
                 throw e;
             }
@@ -52019,7 +52037,9 @@ async function verifyBackup(manifest, dumpPath, readTool, source, config, ctx) {
                 return done(false, errors_errorMessage(e), [errors_errorMessage(e)]);
             }
         });
-    return ctx.log.group(`Verifying ${external_node_path_default().basename(dumpPath)} by restoring it into a scratch database`, () => verifyByRestore(manifest, dumpPath, readTool, source, config, ctx, done));
+    const result = await ctx.log.group(`Verifying ${external_node_path_default().basename(dumpPath)} by restoring it into a scratch database`, () => verifyByRestore(manifest, dumpPath, readTool, source, config, ctx, done));
+    // Including the scratch database's drop (PostgreSQL checkpoints on DROP DATABASE).
+    return { ...result, durationMs: Math.round(ctx.clock.now() - started) };
 }
 async function verifyByRestore(manifest, dumpPath, tool, source, config, ctx, done) {
     let scratch;
@@ -52239,7 +52259,7 @@ function resolveConfig(inputs, runbook, ctx) {
     let verifyTarget;
     if (verifyUrl) {
         verifyTarget = parseDatabaseUrl(verifyUrl, {
-            engine: engine ?? target?.engine,
+            engine,
             label: 'Input "verify-database-url"',
         });
         ctx.secrets.add(verifyTarget.password);
@@ -52300,11 +52320,26 @@ function resolveConfig(inputs, runbook, ctx) {
 
 class RestoreRefused extends CheckFailure {
 }
+/**
+ * A folder that is not itself a directory-format dump (a downloaded artifact) stands for the one manifest in
+ * it; several manifests are ambiguous and refused.
+ */
+function resolveBackupFolder(given) {
+    if (!(0,external_node_fs_namespaceObject.statSync)(given).isDirectory() || (0,external_node_fs_namespaceObject.existsSync)(external_node_path_default().join(given, 'toc.dat')))
+        return given;
+    const manifests = (0,external_node_fs_namespaceObject.readdirSync)(given).filter((f) => f.endsWith('.manifest.json'));
+    if (manifests.length === 1)
+        return external_node_path_default().join(given, manifests[0]);
+    throw new ConfigurationError(manifests.length
+        ? `Input "backup": the folder ${given} holds ${manifests.length} backups (${manifests.join(', ')}); name the one to restore. Nothing was changed.`
+        : `Input "backup": the folder ${given} holds no backup manifest (*.manifest.json). Nothing was changed.`);
+}
 /** Load the manifest and dump the `backup` input names, and check the dump's sha256 before anything else. */
-async function loadVerifiedBackup(backup) {
+async function loadVerifiedBackup(given) {
+    if (!(0,external_node_fs_namespaceObject.existsSync)(given))
+        throw new ConfigurationError(`Input "backup": no file or directory at ${given}. Nothing was changed.`);
+    const backup = resolveBackupFolder(given);
     const manifestPath = manifestPathFor(backup);
-    if (!(0,external_node_fs_namespaceObject.existsSync)(backup))
-        throw new ConfigurationError(`Input "backup": no file or directory at ${backup}. Nothing was changed.`);
     if (!(0,external_node_fs_namespaceObject.existsSync)(manifestPath))
         throw new ConfigurationError(`Input "backup": no manifest at ${manifestPath}. A restore needs the manifest backup-db wrote beside the dump (it holds the sha256 and the row counts to check). Nothing was changed.`, 'Download the whole backup artifact (dump, .sha256 and .manifest.json) into one folder.');
     const manifest = readManifest(manifestPath);

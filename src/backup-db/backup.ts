@@ -229,16 +229,19 @@ async function dump(
     // One snapshot for the dump and the row counts, so the manifest's counts are exactly the dump's.
     const session = await PgSnapshotSession.open(client, config.connectTimeoutMs + 15_000, config.timeoutMs);
     try {
+      // If counting fails, the dump is stopped rather than waited for.
+      const stop = new AbortController();
       const dumping = client.runTool({
         command: tool.path,
         args: dumpArgs(config, server, file, session.id),
         timeoutMs: config.timeoutMs,
-        signal: ctx.signal,
+        signal: AbortSignal.any([ctx.signal, stop.signal]),
       });
       let tables: { name: string; rows: number }[];
       try {
         tables = await countInSnapshot(session, config.timeoutMs);
       } catch (e) {
+        stop.abort();
         await dumping.catch(() => undefined);
         throw e;
       }
@@ -375,9 +378,12 @@ export async function verifyBackup(
         return done(false, errorMessage(e), [errorMessage(e)]);
       }
     });
-  return ctx.log.group(`Verifying ${path.basename(dumpPath)} by restoring it into a scratch database`, () =>
-    verifyByRestore(manifest, dumpPath, readTool!, source, config, ctx, done),
+  const result = await ctx.log.group(
+    `Verifying ${path.basename(dumpPath)} by restoring it into a scratch database`,
+    () => verifyByRestore(manifest, dumpPath, readTool!, source, config, ctx, done),
   );
+  // Including the scratch database's drop (PostgreSQL checkpoints on DROP DATABASE).
+  return { ...result, durationMs: Math.round(ctx.clock.now() - started) };
 }
 
 async function verifyByRestore(

@@ -1,7 +1,7 @@
 /** Backup file names, checksums and manifests: pure logic and file I/O, no database. */
 import { createHash } from 'node:crypto';
-import { createReadStream, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { pipeline } from 'node:stream/promises';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import type { Engine } from '../core/db.js';
@@ -60,9 +60,20 @@ export function manifestPathFor(p: string): string {
 // ---------------------------------------------------------------------------------------------------------
 // Checksums, computed by streaming: memory stays flat whatever the size.
 
+/** sha256 of a file, read through one reused 1 MiB buffer: no allocation per chunk, so memory stays flat. */
 export async function sha256File(file: string): Promise<string> {
   const hash = createHash('sha256');
-  await pipeline(createReadStream(file), hash);
+  const buffer = Buffer.allocUnsafe(1 << 20);
+  const fh = await open(file, 'r');
+  try {
+    for (;;) {
+      const { bytesRead } = await fh.read(buffer, 0, buffer.length, null);
+      if (bytesRead === 0) break;
+      hash.update(buffer.subarray(0, bytesRead));
+    }
+  } finally {
+    await fh.close();
+  }
   return hash.digest('hex');
 }
 

@@ -1,5 +1,5 @@
 /** mode: restore — put a backup back into a database (rollback, emergencies). */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { describeTarget } from '../core/db.js';
 import { CheckFailure, ConfigurationError } from '../core/errors.js';
@@ -33,13 +33,29 @@ export interface RestoreResult {
 
 export class RestoreRefused extends CheckFailure {}
 
+/**
+ * A folder that is not itself a directory-format dump (a downloaded artifact) stands for the one manifest in
+ * it; several manifests are ambiguous and refused.
+ */
+export function resolveBackupFolder(given: string): string {
+  if (!statSync(given).isDirectory() || existsSync(path.join(given, 'toc.dat'))) return given;
+  const manifests = readdirSync(given).filter((f) => f.endsWith('.manifest.json'));
+  if (manifests.length === 1) return path.join(given, manifests[0]!);
+  throw new ConfigurationError(
+    manifests.length
+      ? `Input "backup": the folder ${given} holds ${manifests.length} backups (${manifests.join(', ')}); name the one to restore. Nothing was changed.`
+      : `Input "backup": the folder ${given} holds no backup manifest (*.manifest.json). Nothing was changed.`,
+  );
+}
+
 /** Load the manifest and dump the `backup` input names, and check the dump's sha256 before anything else. */
 export async function loadVerifiedBackup(
-  backup: string,
+  given: string,
 ): Promise<{ manifest: Manifest; manifestPath: string; dumpPath: string }> {
+  if (!existsSync(given))
+    throw new ConfigurationError(`Input "backup": no file or directory at ${given}. Nothing was changed.`);
+  const backup = resolveBackupFolder(given);
   const manifestPath = manifestPathFor(backup);
-  if (!existsSync(backup))
-    throw new ConfigurationError(`Input "backup": no file or directory at ${backup}. Nothing was changed.`);
   if (!existsSync(manifestPath))
     throw new ConfigurationError(
       `Input "backup": no manifest at ${manifestPath}. A restore needs the manifest backup-db wrote beside the dump (it holds the sha256 and the row counts to check). Nothing was changed.`,
