@@ -51162,9 +51162,9 @@ class DatabaseClient {
             hints.push(`The server did not answer within ${Math.round((timeoutMs ?? r.durationMs) / 1000)} s: check the host and port, the network path (firewall, security group, VPN) and that the server is up.`);
         else if (/could not connect|Connection refused|Can't connect|Unknown (MySQL |MariaDB )?server host|could not translate host|timeout expired|Lost connection/i.test(e))
             hints.push('The server cannot be reached: check the host and port in the URL, and that the server is up and reachable from this runner.');
-        if (/does not exist|Unknown database/i.test(e) && /database/i.test(e))
+        if (/database "[^"]*" does not exist|Unknown database/i.test(e))
             hints.push(`The database "${this.target.database}" does not exist on that server: check the database name in the URL.`);
-        if (/password authentication failed|Access denied|no password supplied/i.test(e))
+        if (/password authentication failed|Access denied for user|no password supplied|role "[^"]*" does not exist/i.test(e))
             hints.push('The server refused the credentials: check the user and password in the URL secret.');
         if (/permission denied|command denied|privilege/i.test(e))
             hints.push('The user lacks a privilege this step needs: grant it, or use a user that has it.');
@@ -51904,7 +51904,10 @@ async function dump(client, server, tool, file, config, ctx) {
         ` while dumping ${describeTarget(client.target)}; the partial dump was removed.\n${tail(r.stderr, 8)}` +
         (/server version mismatch/.test(r.stderr)
             ? `\nThe client does not match the server ${server.version}.`
-            : ''));
+            : '') +
+        (r.aborted
+            ? ''
+            : '\nA dump only reads: the database was not changed. Fix the cause shown above (privileges on every table, disk space for the directory, the server log), then run the step again.'));
     if (client.engine === 'postgres') {
         // One snapshot for the dump and the row counts, so the manifest's counts are exactly the dump's.
         const session = await PgSnapshotSession.open(client, config.connectTimeoutMs + 15_000, config.timeoutMs);

@@ -222,7 +222,10 @@ async function dump(
         ` while dumping ${describeTarget(client.target)}; the partial dump was removed.\n${tail(r.stderr, 8)}` +
         (/server version mismatch/.test(r.stderr)
           ? `\nThe client does not match the server ${server.version}.`
-          : ''),
+          : '') +
+        (r.aborted
+          ? ''
+          : '\nA dump only reads: the database was not changed. Fix the cause shown above (privileges on every table, disk space for the directory, the server log), then run the step again.'),
     );
 
   if (client.engine === 'postgres') {

@@ -496,11 +496,15 @@ export class DatabaseClient {
       hints.push(
         'The server cannot be reached: check the host and port in the URL, and that the server is up and reachable from this runner.',
       );
-    if (/does not exist|Unknown database/i.test(e) && /database/i.test(e))
+    if (/database "[^"]*" does not exist|Unknown database/i.test(e))
       hints.push(
         `The database "${this.target.database}" does not exist on that server: check the database name in the URL.`,
       );
-    if (/password authentication failed|Access denied|no password supplied/i.test(e))
+    if (
+      /password authentication failed|Access denied for user|no password supplied|role "[^"]*" does not exist/i.test(
+        e,
+      )
+    )
       hints.push('The server refused the credentials: check the user and password in the URL secret.');
     if (/permission denied|command denied|privilege/i.test(e))
       hints.push('The user lacks a privilege this step needs: grant it, or use a user that has it.');

@@ -29,7 +29,15 @@ const db = (engine: 'postgres' | 'mysql', prefix = 'bkf') => {
   return d;
 };
 after(() => {
-  for (const c of cleanup.reverse()) c();
+  const errors: unknown[] = [];
+  for (const c of cleanup.reverse()) {
+    try {
+      c();
+    } catch (e) {
+      errors.push(e);
+    }
+  }
+  if (errors.length) throw new AggregateError(errors, 'cleanup failed');
 });
 
 /** Nothing in the directory looks like a backup. */
@@ -518,6 +526,27 @@ describe('backup-db bad input and unreachable servers', () => {
       inputs: { 'database-url': 'postgres://postgres@127.0.0.1:1/shop', jobs: 0 },
     });
     assert.match(failure(r2), /Input "jobs": expected a whole number from 1 to 64, got "0"/);
+  });
+
+  it('a user without SELECT on the tables: fails naming the privilege, stops the dump, leaves no files', async () => {
+    const role = uniqueName('bklim');
+    const source = db('postgres', 'bklim');
+    seed(source);
+    pgSql('postgres', `CREATE ROLE ${role} LOGIN; GRANT CONNECT ON DATABASE "${source.name}" TO ${role};`);
+    source.sql(`GRANT USAGE ON SCHEMA billing TO ${role};`);
+    cleanup.push(() => {
+      source.drop(); // holds the role's grants
+      pgSql('postgres', `DROP ROLE IF EXISTS ${role};`);
+    });
+    const directory = mkdtempSync(path.join(tmpdir(), 'bklim-'));
+    const r = await runAction('backup-db', {
+      inputs: { 'database-url': `postgres://${role}@127.0.0.1:5432/${source.name}`, directory },
+    });
+    assert.equal(r.exitCode, 1);
+    assert.match(failure(r), /Counting rows failed on postgres:\/\/bklim_\w+@127\.0\.0\.1:5432\/bklim_\w+/);
+    assert.match(failure(r), /permission denied for table/);
+    assert.match(failure(r), /The user lacks a privilege this step needs/);
+    noBackups(directory);
   });
 
   it('an unwritable directory is refused before anything is dumped', async () => {

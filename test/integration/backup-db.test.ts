@@ -20,7 +20,15 @@ const db = (engine: 'postgres' | 'mysql', prefix = 'bk') => {
   return d;
 };
 after(() => {
-  for (const d of cleanup) d.drop();
+  const errors: unknown[] = [];
+  for (const d of cleanup) {
+    try {
+      d.drop();
+    } catch (e) {
+      errors.push(e);
+    }
+  }
+  if (errors.length) throw new AggregateError(errors, 'cleanup failed');
 });
 
 const cases = [
@@ -181,8 +189,14 @@ describe('backup-db round trips (process level, real servers)', () => {
     assert.equal(backup.exitCode, 0, failure(backup));
     assert.equal(backup.outputs.verification, 'list');
     live.sql(`DELETE FROM invoices WHERE id < 50; UPDATE customers SET name = 'changed' WHERE id = 1;`);
+    // `backup` may be the folder an artifact was downloaded into, holding one backup.
     const r = await runAction('backup-db', {
-      inputs: { mode: 'restore', 'database-url': live.url, backup: backup.outputs.path!, confirm: live.name },
+      inputs: {
+        mode: 'restore',
+        'database-url': live.url,
+        backup: path.dirname(backup.outputs.path!),
+        confirm: live.name,
+      },
     });
     assert.equal(r.exitCode, 0, failure(r));
     assert.deepEqual(fingerprint(live), atBackup);

@@ -21,6 +21,7 @@ import {
   safeNamePart,
   timestamp,
 } from '../../src/backup-db/files.js';
+import { resolveBackupFolder } from '../../src/backup-db/restore.js';
 
 const sha = (b: string | Buffer) => createHash('sha256').update(b).digest('hex');
 
@@ -151,6 +152,27 @@ describe('archive parsing', () => {
       readSqlDump('mysql', f),
       /does not read back: .*(unexpected end of file).*truncated or corrupted/,
     );
+  });
+});
+
+describe('restore: a folder stands for the one backup in it', () => {
+  it('resolves one manifest, refuses none or several, leaves a directory dump alone', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'art-'));
+    assert.throws(
+      () => resolveBackupFolder(dir),
+      /holds no backup manifest \(\*\.manifest\.json\)\. Nothing was changed/,
+    );
+    writeFileSync(path.join(dir, 'a-e-20260101T000000Z.manifest.json'), '{}');
+    assert.equal(resolveBackupFolder(dir), path.join(dir, 'a-e-20260101T000000Z.manifest.json'));
+    writeFileSync(path.join(dir, 'a-e-20260102T000000Z.manifest.json'), '{}');
+    assert.throws(
+      () => resolveBackupFolder(dir),
+      /holds 2 backups \(a-e-20260101T000000Z\.manifest\.json, a-e-20260102T000000Z\.manifest\.json\); name the one to restore/,
+    );
+    const dump = path.join(dir, 'a-e-20260101T000000Z.dir');
+    mkdirSync(dump);
+    writeFileSync(path.join(dump, 'toc.dat'), '');
+    assert.equal(resolveBackupFolder(dump), dump);
   });
 });
 
