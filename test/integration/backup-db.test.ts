@@ -11,7 +11,7 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { runAction } from '../harness/run-action.js';
 import { createDatabase, databasesLike, fingerprint, seed, type TestDatabase } from '../harness/databases.js';
-import { failure, report } from '../harness/backup-db.js';
+import { clientDir, failure, passThrough, PG_BIN, report } from '../harness/backup-db.js';
 
 const cleanup: TestDatabase[] = [];
 const db = (engine: 'postgres' | 'mysql', prefix = 'bk') => {
@@ -200,6 +200,40 @@ describe('backup-db round trips (process level, real servers)', () => {
     });
     assert.equal(r.exitCode, 0, failure(r));
     assert.deepEqual(fingerprint(live), atBackup);
+  });
+
+  it('postgres: the dump and the manifest row counts come from one snapshot, even while the application writes', async () => {
+    const live = db('postgres', 'bksnap');
+    seed(live);
+    // pg_dump waits a moment before starting: rows written then must be in neither the dump nor the counts.
+    const clients = clientDir({
+      pg_dump: {
+        real: `${PG_BIN}/pg_dump`,
+        body: '[ "$1" = --version ] && exec "$REAL" "$@"\necho waiting >> "$LOG"; sleep 1.5; exec "$REAL" "$@"',
+      },
+      pg_restore: passThrough(`${PG_BIN}/pg_restore`),
+      psql: passThrough(`${PG_BIN}/psql`),
+    });
+    let written = false;
+    const r = await runAction('backup-db', {
+      inputs: { 'database-url': live.url, verify: 'restore', 'client-path': clients.dir },
+      onSpawn: (child) => {
+        const poll = setInterval(() => {
+          if (!readFileSync(clients.log, 'utf8').includes('waiting')) return;
+          clearInterval(poll);
+          live.sql(
+            `INSERT INTO billing.invoices (customer_id, amount_cents) SELECT 1, g FROM generate_series(1, 25) g;`,
+          );
+          written = true;
+        }, 20);
+        child.on('exit', () => clearInterval(poll));
+      },
+    });
+    assert.equal(r.exitCode, 0, failure(r));
+    assert.ok(written, 'rows were written while the backup ran');
+    assert.equal(live.sql('SELECT count(*) FROM billing.invoices;').trim(), '525');
+    const invoices = report(r).tables.find((t) => t.name === 'billing.invoices')!;
+    assert.deepEqual(invoices, { name: 'billing.invoices', rows: 500, restoredRows: 500 });
   });
 
   it('uses a given verify-database-url instead of creating a scratch database, and leaves it in place', async () => {
