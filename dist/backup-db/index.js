@@ -51243,40 +51243,23 @@ class DatabaseClient {
                 : '') +
             `\n${installHint(this.engine, server.flavor, server.major)}`);
     }
-    /** User tables: PostgreSQL ordinary and partitioned tables outside system and extension-owned schemas; MySQL base tables. */
-    async listTables() {
-        if (this.engine === 'postgres') {
-            const rows = await this.query(`SELECT n.nspname, c.relname FROM pg_catalog.pg_class c
-           JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-          WHERE c.relkind IN ('r', 'p')
-            AND n.nspname NOT IN ('pg_catalog', 'information_schema')
-            AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp\\_%'
-            AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
-                             WHERE d.classid = 'pg_catalog.pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
-          ORDER BY 1, 2;`, 'Listing the tables');
-            return rows.map(([schema, name]) => ({ schema: schema ?? '', name: name ?? '' }));
-        }
-        const rows = await this.query(`SELECT table_name FROM information_schema.tables
-        WHERE table_schema = DATABASE() AND table_type = 'BASE TABLE' ORDER BY 1;`, 'Listing the tables');
-        return rows.map(([name]) => ({ name: name ?? '' }));
+    /** User tables (see `listTables`). */
+    listTables() {
+        return listTables(this);
     }
-    /** Exact row counts (count(*)) of the given tables, in one statement so they come from one snapshot. */
-    async countRows(tables, timeoutMs) {
-        const counts = new Map();
-        const batch = 200;
-        for (let i = 0; i < tables.length; i += batch) {
-            const part = tables.slice(i, i + batch);
-            const sql = part
-                .map((t) => `SELECT ${quoteLiteral(this.engine, tableKey(t))}, count(*) FROM ${quoteTable(this.engine, t)}`)
-                .join('\nUNION ALL\n') + ';';
-            for (const [key, n] of await this.query(sql, 'Counting rows', timeoutMs))
-                counts.set(key ?? '', Number(n));
-        }
-        return counts;
+    /** Exact row counts (see `countRows`). */
+    countRows(tables, timeoutMs) {
+        return countRows(this, tables, timeoutMs);
     }
-    /** CREATE DATABASE on this client's server (connected through this client's database). */
-    async createDatabase(name) {
-        await this.query(`CREATE DATABASE ${quoteIdent(this.engine, name)};`, `Creating the database "${name}"`);
+    /**
+     * CREATE DATABASE on this client's server (connected through this client's database). `template` (PostgreSQL)
+     * e.g. template0, for an empty database a dump restores into without clashes.
+     */
+    async createDatabase(name, opts = {}) {
+        const template = this.engine === 'postgres' && opts.template
+            ? ` TEMPLATE ${quoteIdent(this.engine, opts.template)}`
+            : '';
+        await this.query(`CREATE DATABASE ${quoteIdent(this.engine, name)}${template};`, opts.what ?? `Creating the database "${name}"`);
     }
     /** DROP DATABASE IF EXISTS (PostgreSQL 13+: WITH (FORCE), ending sessions left behind). */
     async dropDatabase(name, timeoutMs) {
@@ -51284,6 +51267,45 @@ class DatabaseClient {
         const force = this.engine === 'postgres' && Number(server.major) >= 13 ? ' WITH (FORCE)' : '';
         await this.query(`DROP DATABASE IF EXISTS ${quoteIdent(this.engine, name)}${force};`, `Dropping the database "${name}"`, timeoutMs);
     }
+}
+/** SQL listing user tables: PostgreSQL ordinary and partitioned tables outside system and extension-owned objects; MySQL base tables. */
+function listTablesSql(engine) {
+    return engine === 'postgres'
+        ? `SELECT n.nspname, c.relname FROM pg_catalog.pg_class c
+         JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+        WHERE c.relkind IN ('r', 'p')
+          AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+          AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp\\_%'
+          AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
+                           WHERE d.classid = 'pg_catalog.pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
+        ORDER BY 1, 2;`
+        : `SELECT table_name FROM information_schema.tables
+        WHERE table_schema = DATABASE() AND table_type = 'BASE TABLE' ORDER BY 1;`;
+}
+async function listTables(db, timeoutMs) {
+    const rows = await db.query(listTablesSql(db.engine), 'Listing the tables', timeoutMs);
+    return db.engine === 'postgres'
+        ? rows.map(([schema, name]) => ({ schema: schema ?? '', name: name ?? '' }))
+        : rows.map(([name]) => ({ name: name ?? '' }));
+}
+/** One statement counting the rows of each table exactly (count(*)): `key, count` per table. */
+function countRowsSql(engine, tables) {
+    return (tables
+        .map((t) => `SELECT ${quoteLiteral(engine, tableKey(t))}, count(*) FROM ${quoteTable(engine, t)}`)
+        .join('\nUNION ALL\n') + ';');
+}
+/**
+ * Exact row counts keyed by `tableKey`, 200 tables per statement (one statement sees one snapshot; run it in
+ * a PgSnapshotSession for counts consistent with a dump).
+ */
+async function countRows(db, tables, timeoutMs) {
+    const counts = new Map();
+    for (let i = 0; i < tables.length; i += 200) {
+        const sql = countRowsSql(db.engine, tables.slice(i, i + 200));
+        for (const [key, n] of await db.query(sql, 'Counting rows', timeoutMs))
+            counts.set(key ?? '', Number(n));
+    }
+    return counts;
 }
 // ---------------------------------------------------------------------------------------------------------
 // A PostgreSQL session holding an exported snapshot, so other tools (pg_dump --snapshot) and our own queries
@@ -51297,15 +51319,17 @@ class PgSnapshotSession {
     done;
     client;
     id;
+    defaultTimeoutMs;
     lines = [];
     waiter;
     ended = false;
     seq = 0;
-    constructor(input, done, client, id) {
+    constructor(input, done, client, id, defaultTimeoutMs) {
         this.input = input;
         this.done = done;
         this.client = client;
         this.id = id;
+        this.defaultTimeoutMs = defaultTimeoutMs;
     }
     /** `timeoutMs` bounds the wait for the snapshot; `lifetimeMs` the whole session (it is stopped after that). */
     static async open(client, timeoutMs, lifetimeMs) {
@@ -51358,7 +51382,7 @@ class PgSnapshotSession {
                 throw new DatabaseError(client.failure('Opening a snapshot (pg_export_snapshot)', r, timeoutMs));
             throw new DatabaseError(`Opening a snapshot (pg_export_snapshot) on ${describeTarget(client.target)}: no answer within ${Math.round(timeoutMs / 1000)} s. Check that the server is reachable and not overloaded.`);
         }
-        state.session = new PgSnapshotSession(input, done, client, id);
+        state.session = new PgSnapshotSession(input, done, client, id, lifetimeMs);
         return state.session;
     }
     push(line) {
@@ -51369,8 +51393,9 @@ class PgSnapshotSession {
         this.ended = true;
         this.waiter?.();
     }
+    engine = 'postgres';
     /** Run SQL in the snapshot; rows as arrays of strings (NULL as null). Values must not contain newlines. */
-    async query(sql, what, timeoutMs) {
+    async query(sql, what, timeoutMs = this.defaultTimeoutMs) {
         const marker = `__end_${++this.seq}_${Math.random().toString(36).slice(2)}`;
         this.lines = [];
         this.input.write(`${sql.trim().replace(/;?$/, ';')}\nSELECT '${marker}';\n`);
@@ -51971,29 +51996,12 @@ async function dump(client, server, tool, file, config, ctx) {
         durationMs: Math.round(ctx.clock.now() - started),
     };
 }
+/** Tables and their exact row counts, inside the dump's snapshot. */
 async function countInSnapshot(session, timeoutMs) {
-    const rows = await session.query(`SELECT n.nspname, c.relname FROM pg_catalog.pg_class c
-       JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-      WHERE c.relkind IN ('r', 'p')
-        AND n.nspname NOT IN ('pg_catalog', 'information_schema')
-        AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp\\_%'
-        AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
-                         WHERE d.classid = 'pg_catalog.pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
-      ORDER BY 1, 2`, 'Listing the tables', timeoutMs);
-    const list = rows.map(([schema, name]) => ({ schema: schema ?? '', name: name ?? '' }));
-    const out = [];
-    for (let i = 0; i < list.length; i += 200) {
-        const part = list.slice(i, i + 200);
-        const sql = part
-            .map((t) => `SELECT ${pgLiteral(tableKey(t))}, count(*) FROM ${pgIdent(t.schema)}.${pgIdent(t.name)}`)
-            .join('\nUNION ALL\n');
-        for (const [k, n] of await session.query(sql, 'Counting rows', timeoutMs))
-            out.push({ name: k ?? '', rows: Number(n) });
-    }
-    return out;
+    const list = await listTables(session, timeoutMs);
+    const counts = await countRows(session, list, timeoutMs);
+    return list.map((t) => ({ name: tableKey(t), rows: counts.get(tableKey(t)) ?? 0 }));
 }
-const pgIdent = (s) => `"${s.replace(/"/g, '""')}"`;
-const pgLiteral = (s) => `'${s.replace(/'/g, "''")}'`;
 function formatBytes(n) {
     if (n < 1024)
         return `${n} B`;
@@ -52053,9 +52061,11 @@ async function verifyByRestore(manifest, dumpPath, tool, source, config, ctx, do
     else {
         const suffix = `_verify_${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
         created = `${manifest.database.slice(0, 63 - suffix.length)}${suffix}`;
-        const template = source.engine === 'postgres' ? ' TEMPLATE template0' : '';
         try {
-            await source.query(`CREATE DATABASE ${source.engine === 'postgres' ? pgIdent(created) : `\`${created}\``}${template};`, `Creating the scratch database "${created}" for the restore verification`);
+            await source.createDatabase(created, {
+                template: 'template0',
+                what: `Creating the scratch database "${created}" for the restore verification`,
+            });
         }
         catch (e) {
             return done(false, `${errors_errorMessage(e)}\nThe user needs the right to create databases (CREATEDB), or give "verify-database-url".`, ['the scratch database could not be created']);

@@ -7,11 +7,12 @@ import type { RunContext } from '../core/context.js';
 import {
   DatabaseClient,
   PgSnapshotSession,
+  countRows,
   describeTarget,
+  listTables,
   tableKey,
   type DatabaseTarget,
   type ServerVersion,
-  type TableName,
 } from '../core/db.js';
 import { ConfigurationError, errorMessage } from '../core/errors.js';
 import { formatDuration } from '../core/inputs.js';
@@ -290,34 +291,12 @@ async function dump(
   };
 }
 
+/** Tables and their exact row counts, inside the dump's snapshot. */
 async function countInSnapshot(session: PgSnapshotSession, timeoutMs: number) {
-  const rows = await session.query(
-    `SELECT n.nspname, c.relname FROM pg_catalog.pg_class c
-       JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-      WHERE c.relkind IN ('r', 'p')
-        AND n.nspname NOT IN ('pg_catalog', 'information_schema')
-        AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp\\_%'
-        AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
-                         WHERE d.classid = 'pg_catalog.pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
-      ORDER BY 1, 2`,
-    'Listing the tables',
-    timeoutMs,
-  );
-  const list: TableName[] = rows.map(([schema, name]) => ({ schema: schema ?? '', name: name ?? '' }));
-  const out: { name: string; rows: number }[] = [];
-  for (let i = 0; i < list.length; i += 200) {
-    const part = list.slice(i, i + 200);
-    const sql = part
-      .map((t) => `SELECT ${pgLiteral(tableKey(t))}, count(*) FROM ${pgIdent(t.schema!)}.${pgIdent(t.name)}`)
-      .join('\nUNION ALL\n');
-    for (const [k, n] of await session.query(sql, 'Counting rows', timeoutMs))
-      out.push({ name: k ?? '', rows: Number(n) });
-  }
-  return out;
+  const list = await listTables(session, timeoutMs);
+  const counts = await countRows(session, list, timeoutMs);
+  return list.map((t) => ({ name: tableKey(t), rows: counts.get(tableKey(t)) ?? 0 }));
 }
-
-const pgIdent = (s: string) => `"${s.replace(/"/g, '""')}"`;
-const pgLiteral = (s: string) => `'${s.replace(/'/g, "''")}'`;
 
 export function formatBytes(n: number): string {
   if (n < 1024) return `${n} B`;
@@ -410,12 +389,11 @@ async function verifyByRestore(
   } else {
     const suffix = `_verify_${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
     created = `${manifest.database.slice(0, 63 - suffix.length)}${suffix}`;
-    const template = source.engine === 'postgres' ? ' TEMPLATE template0' : '';
     try {
-      await source.query(
-        `CREATE DATABASE ${source.engine === 'postgres' ? pgIdent(created) : `\`${created}\``}${template};`,
-        `Creating the scratch database "${created}" for the restore verification`,
-      );
+      await source.createDatabase(created, {
+        template: 'template0',
+        what: `Creating the scratch database "${created}" for the restore verification`,
+      });
     } catch (e) {
       return done(
         false,

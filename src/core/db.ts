@@ -596,52 +596,29 @@ export class DatabaseClient {
     );
   }
 
-  /** User tables: PostgreSQL ordinary and partitioned tables outside system and extension-owned schemas; MySQL base tables. */
-  async listTables(): Promise<TableName[]> {
-    if (this.engine === 'postgres') {
-      const rows = await this.query(
-        `SELECT n.nspname, c.relname FROM pg_catalog.pg_class c
-           JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-          WHERE c.relkind IN ('r', 'p')
-            AND n.nspname NOT IN ('pg_catalog', 'information_schema')
-            AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp\\_%'
-            AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
-                             WHERE d.classid = 'pg_catalog.pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
-          ORDER BY 1, 2;`,
-        'Listing the tables',
-      );
-      return rows.map(([schema, name]) => ({ schema: schema ?? '', name: name ?? '' }));
-    }
-    const rows = await this.query(
-      `SELECT table_name FROM information_schema.tables
-        WHERE table_schema = DATABASE() AND table_type = 'BASE TABLE' ORDER BY 1;`,
-      'Listing the tables',
+  /** User tables (see `listTables`). */
+  listTables(): Promise<TableName[]> {
+    return listTables(this);
+  }
+
+  /** Exact row counts (see `countRows`). */
+  countRows(tables: readonly TableName[], timeoutMs?: number): Promise<Map<string, number>> {
+    return countRows(this, tables, timeoutMs);
+  }
+
+  /**
+   * CREATE DATABASE on this client's server (connected through this client's database). `template` (PostgreSQL)
+   * e.g. template0, for an empty database a dump restores into without clashes.
+   */
+  async createDatabase(name: string, opts: { template?: string; what?: string } = {}): Promise<void> {
+    const template =
+      this.engine === 'postgres' && opts.template
+        ? ` TEMPLATE ${quoteIdent(this.engine, opts.template)}`
+        : '';
+    await this.query(
+      `CREATE DATABASE ${quoteIdent(this.engine, name)}${template};`,
+      opts.what ?? `Creating the database "${name}"`,
     );
-    return rows.map(([name]) => ({ name: name ?? '' }));
-  }
-
-  /** Exact row counts (count(*)) of the given tables, in one statement so they come from one snapshot. */
-  async countRows(tables: readonly TableName[], timeoutMs?: number): Promise<Map<string, number>> {
-    const counts = new Map<string, number>();
-    const batch = 200;
-    for (let i = 0; i < tables.length; i += batch) {
-      const part = tables.slice(i, i + batch);
-      const sql =
-        part
-          .map(
-            (t) =>
-              `SELECT ${quoteLiteral(this.engine, tableKey(t))}, count(*) FROM ${quoteTable(this.engine, t)}`,
-          )
-          .join('\nUNION ALL\n') + ';';
-      for (const [key, n] of await this.query(sql, 'Counting rows', timeoutMs))
-        counts.set(key ?? '', Number(n));
-    }
-    return counts;
-  }
-
-  /** CREATE DATABASE on this client's server (connected through this client's database). */
-  async createDatabase(name: string): Promise<void> {
-    await this.query(`CREATE DATABASE ${quoteIdent(this.engine, name)};`, `Creating the database "${name}"`);
   }
 
   /** DROP DATABASE IF EXISTS (PostgreSQL 13+: WITH (FORCE), ending sessions left behind). */
@@ -654,6 +631,63 @@ export class DatabaseClient {
       timeoutMs,
     );
   }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Introspection that works through anything that runs SQL: a client, or a snapshot session.
+
+/** Something that runs SQL and returns rows of strings: a DatabaseClient or a PgSnapshotSession. */
+export interface SqlRunner {
+  readonly engine: Engine;
+  query(sql: string, what: string, timeoutMs?: number): Promise<(string | null)[][]>;
+}
+
+/** SQL listing user tables: PostgreSQL ordinary and partitioned tables outside system and extension-owned objects; MySQL base tables. */
+export function listTablesSql(engine: Engine): string {
+  return engine === 'postgres'
+    ? `SELECT n.nspname, c.relname FROM pg_catalog.pg_class c
+         JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+        WHERE c.relkind IN ('r', 'p')
+          AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+          AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp\\_%'
+          AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
+                           WHERE d.classid = 'pg_catalog.pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
+        ORDER BY 1, 2;`
+    : `SELECT table_name FROM information_schema.tables
+        WHERE table_schema = DATABASE() AND table_type = 'BASE TABLE' ORDER BY 1;`;
+}
+
+export async function listTables(db: SqlRunner, timeoutMs?: number): Promise<TableName[]> {
+  const rows = await db.query(listTablesSql(db.engine), 'Listing the tables', timeoutMs);
+  return db.engine === 'postgres'
+    ? rows.map(([schema, name]) => ({ schema: schema ?? '', name: name ?? '' }))
+    : rows.map(([name]) => ({ name: name ?? '' }));
+}
+
+/** One statement counting the rows of each table exactly (count(*)): `key, count` per table. */
+export function countRowsSql(engine: Engine, tables: readonly TableName[]): string {
+  return (
+    tables
+      .map((t) => `SELECT ${quoteLiteral(engine, tableKey(t))}, count(*) FROM ${quoteTable(engine, t)}`)
+      .join('\nUNION ALL\n') + ';'
+  );
+}
+
+/**
+ * Exact row counts keyed by `tableKey`, 200 tables per statement (one statement sees one snapshot; run it in
+ * a PgSnapshotSession for counts consistent with a dump).
+ */
+export async function countRows(
+  db: SqlRunner,
+  tables: readonly TableName[],
+  timeoutMs?: number,
+): Promise<Map<string, number>> {
+  const counts = new Map<string, number>();
+  for (let i = 0; i < tables.length; i += 200) {
+    const sql = countRowsSql(db.engine, tables.slice(i, i + 200));
+    for (const [key, n] of await db.query(sql, 'Counting rows', timeoutMs)) counts.set(key ?? '', Number(n));
+  }
+  return counts;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -675,6 +709,7 @@ export class PgSnapshotSession {
     private readonly done: Promise<ProcResult>,
     private readonly client: DatabaseClient,
     readonly id: string,
+    private readonly defaultTimeoutMs: number,
   ) {}
 
   /** `timeoutMs` bounds the wait for the snapshot; `lifetimeMs` the whole session (it is stopped after that). */
@@ -733,7 +768,7 @@ export class PgSnapshotSession {
         `Opening a snapshot (pg_export_snapshot) on ${describeTarget(client.target)}: no answer within ${Math.round(timeoutMs / 1000)} s. Check that the server is reachable and not overloaded.`,
       );
     }
-    state.session = new PgSnapshotSession(input, done, client, id);
+    state.session = new PgSnapshotSession(input, done, client, id, lifetimeMs);
     return state.session;
   }
 
@@ -747,8 +782,10 @@ export class PgSnapshotSession {
     this.waiter?.();
   }
 
+  readonly engine: Engine = 'postgres';
+
   /** Run SQL in the snapshot; rows as arrays of strings (NULL as null). Values must not contain newlines. */
-  async query(sql: string, what: string, timeoutMs: number): Promise<(string | null)[][]> {
+  async query(sql: string, what: string, timeoutMs = this.defaultTimeoutMs): Promise<(string | null)[][]> {
     const marker = `__end_${++this.seq}_${Math.random().toString(36).slice(2)}`;
     this.lines = [];
     this.input.write(`${sql.trim().replace(/;?$/, ';')}\nSELECT '${marker}';\n`);
