@@ -10,7 +10,7 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { pgSql } from '../test/harness/databases.js';
 import { runAction } from '../test/harness/run-action.js';
@@ -197,6 +197,11 @@ async function main(): Promise<void> {
   console.log(line(header));
   console.log(line(widths.map((w) => '-'.repeat(w))));
   for (const b of body) console.log(line(b));
+  console.log(
+    `\nMachine: ${cpus().length} CPUs, load average ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')} at the end (other work on the machine skews the times; compare the ratios of one run).`,
+  );
   console.log(
     '\nTime: wall clock of the whole step (node start, version checks, snapshot, dump, row counts, sha256, manifest, verification).' +
       '\nTargets: backup-db custom/verify none within 10% of raw pg_dump -Fc (ratio ≤ 1.10); peak RSS < 150 MB whatever the size.',
