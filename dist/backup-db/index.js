@@ -51159,7 +51159,7 @@ class DatabaseClient {
         const hints = [];
         const e = r.stderr;
         if (r.timedOut)
-            hints.push(`The server did not answer within ${Math.round((timeoutMs ?? r.durationMs) / 1000)} s: check the host and port, the network path (firewall, security group, VPN) and that the server is up.`);
+            hints.push(`It did not finish within ${Math.round((timeoutMs ?? r.durationMs) / 1000)} s. If the server never answered, check the host and port, the network path (firewall, security group, VPN) and that the server is up; if it is busy (locks, a large table), raise the step's timeout.`);
         else if (/could not connect|Connection refused|Can't connect|Unknown (MySQL |MariaDB )?server host|could not translate host|timeout expired|Lost connection/i.test(e))
             hints.push('The server cannot be reached: check the host and port in the URL, and that the server is up and reachable from this runner.');
         if (/database "[^"]*" does not exist|Unknown database/i.test(e))

@@ -486,7 +486,7 @@ export class DatabaseClient {
     const e = r.stderr;
     if (r.timedOut)
       hints.push(
-        `The server did not answer within ${Math.round((timeoutMs ?? r.durationMs) / 1000)} s: check the host and port, the network path (firewall, security group, VPN) and that the server is up.`,
+        `It did not finish within ${Math.round((timeoutMs ?? r.durationMs) / 1000)} s. If the server never answered, check the host and port, the network path (firewall, security group, VPN) and that the server is up; if it is busy (locks, a large table), raise the step's timeout.`,
       );
     else if (
       /could not connect|Connection refused|Can't connect|Unknown (MySQL |MariaDB )?server host|could not translate host|timeout expired|Lost connection/i.test(
