@@ -50820,8 +50820,8 @@ function db_decode(part, what, label) {
 }
 /**
  * Parse `postgres://user:pass@host:port/db?sslmode=require` (and postgresql://, mysql://, mariadb://).
- * `engine` overrides the scheme (for URLs whose scheme says nothing, e.g. a proxy's). `label` starts every
- * error message (e.g. `Input "database-url"`); the password is never echoed.
+ * `engine` names the engine for URLs whose scheme says nothing (e.g. a proxy's); it must agree with a scheme
+ * that does. `label` starts every error message (e.g. `Input "database-url"`); the password is never echoed.
  */
 function parseDatabaseUrl(url, opts = {}) {
     const label = opts.label ?? 'Database URL';
@@ -50829,7 +50829,10 @@ function parseDatabaseUrl(url, opts = {}) {
     const schemeMatch = /^([a-z][a-z0-9+.-]*):\/\//i.exec(text);
     if (!schemeMatch)
         throw new ConfigurationError(`${label}: expected a URL such as postgres://user@host:5432/dbname or mysql://user@host:3306/dbname.`, 'Pass the password inside the URL from a secret, e.g. database-url: ${{ secrets.DATABASE_URL }}.');
-    const engine = opts.engine ?? engineFromScheme(schemeMatch[1]);
+    const fromScheme = engineFromScheme(schemeMatch[1]);
+    if (fromScheme && opts.engine && fromScheme !== opts.engine)
+        throw new ConfigurationError(`${label}: the scheme ${inputs_quote(`${schemeMatch[1]}://`)} is ${fromScheme}, but the engine was set to ${opts.engine}.`, 'Remove the engine setting (the scheme decides), or fix the URL.');
+    const engine = fromScheme ?? opts.engine;
     if (!engine)
         throw new ConfigurationError(`${label}: unknown scheme ${inputs_quote(`${schemeMatch[1]}://`)}; expected postgres://, postgresql://, mysql:// or mariadb://.`, 'Or set the input "engine" to postgres or mysql.');
     // WHATWG URL only parses host/port/userinfo for "special" schemes; parse as http with the same authority.

@@ -55,8 +55,8 @@ function decode(part: string, what: string, label: string): string {
 
 /**
  * Parse `postgres://user:pass@host:port/db?sslmode=require` (and postgresql://, mysql://, mariadb://).
- * `engine` overrides the scheme (for URLs whose scheme says nothing, e.g. a proxy's). `label` starts every
- * error message (e.g. `Input "database-url"`); the password is never echoed.
+ * `engine` names the engine for URLs whose scheme says nothing (e.g. a proxy's); it must agree with a scheme
+ * that does. `label` starts every error message (e.g. `Input "database-url"`); the password is never echoed.
  */
 export function parseDatabaseUrl(
   url: string,
@@ -70,7 +70,13 @@ export function parseDatabaseUrl(
       `${label}: expected a URL such as postgres://user@host:5432/dbname or mysql://user@host:3306/dbname.`,
       'Pass the password inside the URL from a secret, e.g. database-url: ${{ secrets.DATABASE_URL }}.',
     );
-  const engine = opts.engine ?? engineFromScheme(schemeMatch[1]!);
+  const fromScheme = engineFromScheme(schemeMatch[1]!);
+  if (fromScheme && opts.engine && fromScheme !== opts.engine)
+    throw new ConfigurationError(
+      `${label}: the scheme ${quote(`${schemeMatch[1]}://`)} is ${fromScheme}, but the engine was set to ${opts.engine}.`,
+      'Remove the engine setting (the scheme decides), or fix the URL.',
+    );
+  const engine = fromScheme ?? opts.engine;
   if (!engine)
     throw new ConfigurationError(
       `${label}: unknown scheme ${quote(`${schemeMatch[1]}://`)}; expected postgres://, postgresql://, mysql:// or mariadb://.`,

@@ -48,8 +48,13 @@ describe('parseDatabaseUrl', () => {
       for (const [k, v] of Object.entries(want)) assert.deepEqual(t[k as keyof typeof t], v, k);
     });
 
-  it('the engine option overrides the scheme', () => {
+  it('the engine option names the engine of a scheme that says nothing, and must agree with one that does', () => {
     assert.equal(parseDatabaseUrl('proxy://u@h/d', { engine: 'mysql' }).port, 3306);
+    assert.equal(parseDatabaseUrl('mariadb://u@h/d', { engine: 'mysql' }).engine, 'mysql');
+    assert.throws(
+      () => parseDatabaseUrl('mysql://u@h/d', { engine: 'postgres', label: 'Input "database-url"' }),
+      /Input "database-url": the scheme "mysql:\/\/" is mysql, but the engine was set to postgres\./,
+    );
   });
 
   const bad: [string, RegExp][] = [
