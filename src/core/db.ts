@@ -206,10 +206,11 @@ export function prepareCredentials(
       PGCONNECT_TIMEOUT: String(Math.max(2, opts.connectTimeoutSec)),
       PGSERVICE: undefined,
       PGSERVICEFILE: undefined,
-      PGPASSFILE: t.password ? undefined : process.env.PGPASSFILE,
       PGCLUSTER: undefined,
       PGAPPNAME: 'deploy-runbook',
     };
+    // With a password in the URL, no ~/.pgpass or PGPASSFILE decides instead; without one, they still may.
+    if (t.password) env.PGPASSFILE = undefined;
     for (const [param, variable] of Object.entries(PG_SSL_PARAMS))
       if (t.params[param] !== undefined) env[variable] = t.params[param];
     return { env, leadingArgs: [], dispose: () => undefined };
