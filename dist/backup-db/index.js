@@ -51729,7 +51729,8 @@ const manifestSchema = object({
     sizeBytes: schemas_number(),
     sha256: schemas_string().regex(/^[0-9a-f]{64}$/),
     tables: array(object({ name: schemas_string(), rows: schemas_number() })),
-    rowCounts: schemas_enum(['snapshot', 'separate']),
+    /** snapshot: counted in the dump's PostgreSQL snapshot; dump: counted in the dump stream (MySQL). */
+    rowCounts: schemas_enum(['snapshot', 'dump']),
     createdAt: schemas_string(),
     durationMs: schemas_number(),
     name: schemas_string(),
@@ -51783,8 +51784,154 @@ function compareTables(expected, actual) {
     return diffs;
 }
 
+;// CONCATENATED MODULE: ./src/backup-db/sql-rows.ts
+/**
+ * Counts the rows of each table in a mysqldump/mariadb-dump SQL stream as it passes through, unchanged, on its
+ * way to the gzip file: the manifest's counts are then exactly the dump's (the dump's --single-transaction
+ * snapshot cannot be shared with another session), whatever the application writes meanwhile.
+ *
+ * The dump writes each table's data as `INSERT INTO `name` VALUES (...),(...);` statements starting at the
+ * beginning of a line (MySQL on one line, MariaDB one tuple per line). A byte-level state machine counts the
+ * top-level tuples up to the statement's `;`, skipping quoted strings (with backslash escapes). Lines inside `DELIMITER ;;` blocks (triggers, routines, events) are
+ * code, not data, and are ignored. Memory stays flat: nothing but the table name is buffered.
+ */
+
+var S;
+(function (S) {
+    S[S["LineStart"] = 0] = "LineStart";
+    S[S["SkipLine"] = 1] = "SkipLine";
+    S[S["DelimiterArg"] = 2] = "DelimiterArg";
+    S[S["Name"] = 3] = "Name";
+    S[S["NameQuote"] = 4] = "NameQuote";
+    S[S["Values"] = 5] = "Values";
+    S[S["Tuple"] = 6] = "Tuple";
+    S[S["Str"] = 7] = "Str";
+    S[S["StrEscape"] = 8] = "StrEscape";
+})(S || (S = {}));
+const INSERT = Buffer.from('INSERT INTO `');
+const DELIMITER = Buffer.from('DELIMITER ');
+const NL = 0x0a;
+const BACKQUOTE = 0x60;
+const OPEN = 0x28;
+const CLOSE = 0x29;
+const SEMI = 0x3b;
+const BACKSLASH = 0x5c;
+function isPrefix(head, of) {
+    if (head.length > of.length)
+        return false;
+    for (let i = 0; i < head.length; i++)
+        if (head[i] !== of[i])
+            return false;
+    return true;
+}
+class SqlRowCounter extends external_node_stream_.Transform {
+    /** Rows per table name, as seen so far. */
+    rows = new Map();
+    state = S.LineStart;
+    head = [];
+    inDelimiterBlock = false;
+    arg = [];
+    name = [];
+    table = '';
+    depth = 0;
+    quote = 0;
+    _transform(chunk, _enc, done) {
+        this.scan(chunk);
+        done(null, chunk);
+    }
+    scan(b) {
+        for (let i = 0; i < b.length; i++) {
+            const c = b[i];
+            // An INSERT statement may span lines (MariaDB writes one tuple per line): it ends at its `;`.
+            if (c === NL &&
+                (this.state === S.LineStart || this.state === S.SkipLine || this.state === S.DelimiterArg)) {
+                this.endLine();
+                continue;
+            }
+            switch (this.state) {
+                case S.LineStart:
+                    this.head.push(c);
+                    if (!this.inDelimiterBlock && isPrefix(this.head, INSERT)) {
+                        if (this.head.length === INSERT.length) {
+                            this.name = [];
+                            this.state = S.Name;
+                        }
+                    }
+                    else if (isPrefix(this.head, DELIMITER)) {
+                        if (this.head.length === DELIMITER.length) {
+                            this.arg = [];
+                            this.state = S.DelimiterArg;
+                        }
+                    }
+                    else
+                        this.state = S.SkipLine;
+                    break;
+                case S.SkipLine:
+                    break;
+                case S.DelimiterArg:
+                    this.arg.push(c);
+                    break;
+                case S.Name:
+                    if (c === BACKQUOTE)
+                        this.state = S.NameQuote;
+                    else
+                        this.name.push(c);
+                    break;
+                case S.NameQuote:
+                    if (c === BACKQUOTE) {
+                        this.name.push(c);
+                        this.state = S.Name;
+                    }
+                    else {
+                        this.table = Buffer.from(this.name).toString('utf8');
+                        this.state = S.Values;
+                        i--; // look at this byte again, between tuples
+                    }
+                    break;
+                case S.Values:
+                    if (c === OPEN) {
+                        this.rows.set(this.table, (this.rows.get(this.table) ?? 0) + 1);
+                        this.depth = 1;
+                        this.state = S.Tuple;
+                    }
+                    else if (c === SEMI)
+                        this.state = S.SkipLine;
+                    break;
+                case S.Tuple:
+                    if (c === 0x27 || c === 0x22) {
+                        this.quote = c;
+                        this.state = S.Str;
+                    }
+                    else if (c === OPEN)
+                        this.depth++;
+                    else if (c === CLOSE && --this.depth === 0)
+                        this.state = S.Values;
+                    break;
+                case S.Str:
+                    // A doubled quote ('') closes and reopens the string: same count either way.
+                    if (c === BACKSLASH)
+                        this.state = S.StrEscape;
+                    else if (c === this.quote)
+                        this.state = S.Tuple;
+                    break;
+                case S.StrEscape:
+                    this.state = S.Str;
+                    break;
+            }
+        }
+    }
+    endLine() {
+        // `DELIMITER ;;` opens a block of triggers/routines/events (code, not data); `DELIMITER ;` closes it.
+        if (this.state === S.DelimiterArg)
+            this.inDelimiterBlock = Buffer.from(this.arg).toString('utf8').trim() !== ';';
+        this.head = [];
+        this.state = S.LineStart;
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/backup-db/backup.ts
 /** mode: backup — dump, checksum, manifest, verification. */
+
 
 
 
@@ -51973,33 +52120,29 @@ async function dump(client, server, tool, file, config, ctx) {
             await session.close();
         }
     }
-    // MySQL/MariaDB: --single-transaction gives the dump its own consistent snapshot, which cannot be shared;
-    // the counts are taken just before, in one statement.
+    // MySQL/MariaDB: --single-transaction gives the dump its own consistent snapshot, which cannot be shared; the
+    // rows are counted in the dump itself as it streams through to the gzip file.
     const list = await client.listTables();
-    const counts = await client.countRows(list, config.timeoutMs);
-    const tables = list.map((t) => ({ name: tableKey(t), rows: counts.get(tableKey(t)) ?? 0 }));
+    const counter = new SqlRowCounter();
     const gzip = (0,external_node_zlib_.createGzip)({ level: 6 });
     const out = (0,external_node_fs_namespaceObject.createWriteStream)(file, { mode: 0o600 });
-    const writing = (0,promises_namespaceObject.pipeline)(gzip, out);
+    const writing = (0,promises_namespaceObject.pipeline)(counter, gzip, out);
     const r = await client.runTool({
         command: tool.path,
         args: dumpArgs(config, server, file),
-        stdout: gzip,
+        stdout: counter,
         timeoutMs: config.timeoutMs,
         signal: ctx.signal,
     });
     if (r.exitCode !== 0 || r.streamError) {
-        gzip.destroy();
+        counter.destroy();
         await writing.catch(() => undefined);
         throw failed(r);
     }
     await writing;
-    return {
-        client: clientInfo,
-        tables,
-        rowCounts: 'separate',
-        durationMs: Math.round(ctx.clock.now() - started),
-    };
+    const names = [...new Set([...list.map(tableKey), ...counter.rows.keys()])].sort();
+    const tables = names.map((name) => ({ name, rows: counter.rows.get(name) ?? 0 }));
+    return { client: clientInfo, tables, rowCounts: 'dump', durationMs: Math.round(ctx.clock.now() - started) };
 }
 /** Tables and their exact row counts, inside the dump's snapshot. */
 async function countInSnapshot(session, timeoutMs) {
@@ -52094,8 +52237,6 @@ async function verifyByRestore(manifest, dumpPath, tool, source, config, ctx, do
         const counts = await scratch.countRows(tables, config.timeoutMs);
         const differences = compareTables(manifest.tables, counts);
         const restoredRows = Object.fromEntries(counts);
-        if (differences.length && manifest.rowCounts === 'separate')
-            differences.push('note: MySQL row counts are taken just before the dump; writes during the backup also make them differ');
         return done(differences.length === 0, differences.length
             ? `the restored copy differs from the manifest`
             : `restored into ${scratch.target.database} in ${formatDuration(ms)}; all ${manifest.tables.length} tables and row counts match`, differences, restoredRows);

@@ -19,6 +19,7 @@ import { formatDuration } from '../core/inputs.js';
 import { describeExit, tail } from '../core/proc.js';
 import { readPgArchive, readSqlDump, restoreDump, type ArchiveContext } from './archive.js';
 import { backupPaths, checksum, compareTables, writeManifest, type Manifest } from './files.js';
+import { SqlRowCounter } from './sql-rows.js';
 import type { BackupConfig, VerifyLevel } from './inputs.js';
 
 export type BackupContext = Pick<
@@ -262,33 +263,29 @@ async function dump(
     }
   }
 
-  // MySQL/MariaDB: --single-transaction gives the dump its own consistent snapshot, which cannot be shared;
-  // the counts are taken just before, in one statement.
+  // MySQL/MariaDB: --single-transaction gives the dump its own consistent snapshot, which cannot be shared; the
+  // rows are counted in the dump itself as it streams through to the gzip file.
   const list = await client.listTables();
-  const counts = await client.countRows(list, config.timeoutMs);
-  const tables = list.map((t) => ({ name: tableKey(t), rows: counts.get(tableKey(t)) ?? 0 }));
+  const counter = new SqlRowCounter();
   const gzip = createGzip({ level: 6 });
   const out = createWriteStream(file, { mode: 0o600 });
-  const writing = pipeline(gzip, out);
+  const writing = pipeline(counter, gzip, out);
   const r = await client.runTool({
     command: tool.path,
     args: dumpArgs(config, server, file),
-    stdout: gzip,
+    stdout: counter,
     timeoutMs: config.timeoutMs,
     signal: ctx.signal,
   });
   if (r.exitCode !== 0 || r.streamError) {
-    gzip.destroy();
+    counter.destroy();
     await writing.catch(() => undefined);
     throw failed(r);
   }
   await writing;
-  return {
-    client: clientInfo,
-    tables,
-    rowCounts: 'separate',
-    durationMs: Math.round(ctx.clock.now() - started),
-  };
+  const names = [...new Set([...list.map(tableKey), ...counter.rows.keys()])].sort();
+  const tables = names.map((name) => ({ name, rows: counter.rows.get(name) ?? 0 }));
+  return { client: clientInfo, tables, rowCounts: 'dump', durationMs: Math.round(ctx.clock.now() - started) };
 }
 
 /** Tables and their exact row counts, inside the dump's snapshot. */
@@ -424,10 +421,6 @@ async function verifyByRestore(
     const counts = await scratch.countRows(tables, config.timeoutMs);
     const differences = compareTables(manifest.tables, counts);
     const restoredRows = Object.fromEntries(counts);
-    if (differences.length && manifest.rowCounts === 'separate')
-      differences.push(
-        'note: MySQL row counts are taken just before the dump; writes during the backup also make them differ',
-      );
     return done(
       differences.length === 0,
       differences.length

@@ -135,7 +135,8 @@ export const manifestSchema = z.object({
   sizeBytes: z.number(),
   sha256: z.string().regex(/^[0-9a-f]{64}$/),
   tables: z.array(z.object({ name: z.string(), rows: z.number() })),
-  rowCounts: z.enum(['snapshot', 'separate']),
+  /** snapshot: counted in the dump's PostgreSQL snapshot; dump: counted in the dump stream (MySQL). */
+  rowCounts: z.enum(['snapshot', 'dump']),
   createdAt: z.string(),
   durationMs: z.number(),
   name: z.string(),

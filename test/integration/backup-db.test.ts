@@ -98,7 +98,7 @@ describe('backup-db round trips (process level, real servers)', () => {
       assert.equal(manifest.run.id, '4242');
       assert.equal(manifest.client.tool, c.engine === 'postgres' ? 'pg_dump' : 'mariadb-dump');
       assert.equal(manifest.verification.passed, true);
-      assert.equal(manifest.rowCounts, c.engine === 'postgres' ? 'snapshot' : 'separate');
+      assert.equal(manifest.rowCounts, c.engine === 'postgres' ? 'snapshot' : 'dump');
       const expectedCounts =
         c.engine === 'postgres'
           ? {
@@ -234,6 +234,36 @@ describe('backup-db round trips (process level, real servers)', () => {
     assert.equal(live.sql('SELECT count(*) FROM billing.invoices;').trim(), '525');
     const invoices = report(r).tables.find((t) => t.name === 'billing.invoices')!;
     assert.deepEqual(invoices, { name: 'billing.invoices', rows: 500, restoredRows: 500 });
+  });
+
+  it("mysql: the manifest row counts are the dump's own, even when the application writes as the dump starts", async () => {
+    const live = db('mysql', 'bksnap');
+    seed(live);
+    // mariadb-dump starts a moment late: rows written in between are in the dump, so they must be in the counts.
+    const clients = clientDir({
+      'mariadb-dump': {
+        real: '/usr/bin/mariadb-dump',
+        body: '[ "$1" = --version ] && exec "$REAL" "$@"\necho waiting >> "$LOG"; sleep 1.5; exec "$REAL" "$@"',
+      },
+      mariadb: passThrough('/usr/bin/mariadb'),
+    });
+    let written = false;
+    const r = await runAction('backup-db', {
+      inputs: { 'database-url': live.url, verify: 'restore', 'client-path': clients.dir },
+      onSpawn: (child) => {
+        const poll = setInterval(() => {
+          if (!readFileSync(clients.log, 'utf8').includes('waiting')) return;
+          clearInterval(poll);
+          live.sql(`INSERT INTO invoices (customer_id, amount_cents) SELECT 1, seq FROM seq_1_to_25;`);
+          written = true;
+        }, 20);
+        child.on('exit', () => clearInterval(poll));
+      },
+    });
+    assert.equal(r.exitCode, 0, failure(r));
+    assert.ok(written, 'rows were written while the backup ran');
+    const invoices = report(r).tables.find((t) => t.name === 'invoices')!;
+    assert.deepEqual(invoices, { name: 'invoices', rows: 525, restoredRows: 525 });
   });
 
   it('uses a given verify-database-url instead of creating a scratch database, and leaves it in place', async () => {

@@ -22,6 +22,7 @@ import {
   timestamp,
 } from '../../src/backup-db/files.js';
 import { resolveBackupFolder } from '../../src/backup-db/restore.js';
+import { SqlRowCounter } from '../../src/backup-db/sql-rows.js';
 
 const sha = (b: string | Buffer) => createHash('sha256').update(b).digest('hex');
 
@@ -184,5 +185,57 @@ describe('manifests', () => {
     writeFileSync(f, '{');
     assert.throws(() => readManifest(f), /Cannot read the backup manifest .*keep them together/);
     assert.ok(readFileSync(f));
+  });
+});
+
+describe('SqlRowCounter (rows of each table in a MySQL dump stream)', () => {
+  const count = async (sql: string, chunk = 5) => {
+    const c = new SqlRowCounter();
+    const out: Buffer[] = [];
+    c.on('data', (b: Buffer) => out.push(b));
+    const input = Buffer.from(sql);
+    for (let i = 0; i < input.length; i += chunk) c.write(input.subarray(i, i + chunk));
+    await new Promise<void>((res) => c.end(res));
+    assert.equal(Buffer.concat(out).toString(), sql, 'the stream passes through unchanged');
+    return Object.fromEntries(c.rows);
+  };
+
+  it('counts tuples of one-line (MySQL) and one-tuple-per-line (MariaDB) INSERTs', async () => {
+    const sql = [
+      'LOCK TABLES `a` WRITE;',
+      "INSERT INTO `a` VALUES (1,'x'),(2,'y'),(3,NULL);",
+      'INSERT INTO `a` VALUES (4,0x00FF);',
+      'INSERT INTO `b``q` VALUES',
+      "(1,'tab\tand \\n escaped'),",
+      '(2,-0.5);',
+      '',
+    ].join('\n');
+    assert.deepEqual(await count(sql), { a: 4, 'b`q': 2 });
+  });
+
+  it('is not fooled by parentheses, quotes, semicolons or backslashes inside strings', async () => {
+    const sql = [
+      'INSERT INTO `t` VALUES',
+      "(1,'paren ),( in \\'string\\'','x\\\\'),",
+      '(2,\'semi ; \\n and "dq" (\',NULL),',
+      "(3,'it''s',\"d\\\"q ) (\"),",
+      '(4,(1));',
+      '',
+    ].join('\n');
+    for (const chunk of [1, 3, 1000]) assert.deepEqual(await count(sql, chunk), { t: 4 });
+  });
+
+  it('ignores INSERTs in trigger and routine bodies (DELIMITER blocks) and lines not at a line start', async () => {
+    const sql = [
+      'DELIMITER ;;',
+      'CREATE TRIGGER x BEFORE UPDATE ON t FOR EACH ROW',
+      'INSERT INTO `audit` VALUES (1) ;;',
+      'DELIMITER ;',
+      '-- INSERT INTO `t` VALUES (9),(9);',
+      '/*!40000 ALTER TABLE `t` DISABLE KEYS */;',
+      'INSERT INTO `t` VALUES (1);',
+      '',
+    ].join('\n');
+    assert.deepEqual(await count(sql), { t: 1 });
   });
 });
