@@ -7,12 +7,13 @@
  *   BENCH_DB_MB=50 node --import tsx bench/backup-db.ts
  *   BENCH_KEEP_DB=1 …                               # keep (and reuse) the generated database
  *   BENCH_ROUNDS=5 …                                # interleaved rounds (default 3; medians are shown)
+ *   BENCH_MYSQL_MB=100 …                            # also a MariaDB database of that size (default: skipped)
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
-import { pgSql } from '../test/harness/databases.js';
+import { mySql, pgSql } from '../test/harness/databases.js';
 import { runAction } from '../test/harness/run-action.js';
 
 const SIZE_MB = Number(process.env.BENCH_DB_MB ?? 200);
@@ -81,6 +82,7 @@ function rawDump(args: string[], out: string): Sample {
 }
 
 async function action(inputs: Record<string, string | number>): Promise<Sample> {
+  // 'database-url' in `inputs` overrides the PostgreSQL one.
   let peakKb = 0;
   let sampler: NodeJS.Timeout | undefined;
   const t = performance.now();
@@ -207,6 +209,50 @@ async function main(): Promise<void> {
       '\nTargets: backup-db custom/verify none within 10% of raw pg_dump -Fc (ratio ≤ 1.10); peak RSS < 150 MB whatever the size.',
   );
   if (!process.env.BENCH_KEEP_DB) pgSql('postgres', `DROP DATABASE IF EXISTS ${DB} WITH (FORCE);`);
+  const mysqlMb = Number(process.env.BENCH_MYSQL_MB ?? 0);
+  if (mysqlMb > 0) await mysqlBench(mysqlMb);
+}
+
+/** MariaDB: the dump streams through the action (row counting, gzip): raw mariadb-dump | gzip next to it. */
+async function mysqlBench(mb: number): Promise<void> {
+  const db = `bench_backup_my_${mb}mb`;
+  console.log(`\nGenerating a ${mb} MB MariaDB database (${db})…`);
+  const gen = timed(() =>
+    mySql(
+      '',
+      `DROP DATABASE IF EXISTS ${db}; CREATE DATABASE ${db}; USE ${db};
+       CREATE TABLE events (id bigint PRIMARY KEY, kind varchar(10), payload varchar(100), at datetime) ENGINE=InnoDB;
+       INSERT INTO events SELECT seq, ELT(seq % 3 + 1, 'view', 'click', 'buy'), CONCAT(MD5(seq), MD5(seq * 7)), NOW() - INTERVAL seq SECOND
+         FROM seq_1_to_${Math.round(mb * 5500)};
+       ANALYZE TABLE events;`,
+    ),
+  );
+  const size = Number(
+    mySql(
+      '',
+      `SELECT SUM(data_length + index_length) FROM information_schema.tables WHERE table_schema = '${db}';`,
+    ),
+  );
+  console.log(`Database: ${(size / 1e6).toFixed(0)} MB (generated in ${gen.toFixed(1)} s)`);
+  const out = path.join(mkdtempSync(path.join(tmpdir(), 'bench-my-')), 'raw.sql.gz');
+  const raw = timed(() => {
+    const r = spawnSync('bash', [
+      '-c',
+      'mariadb-dump -h 127.0.0.1 -u root --single-transaction "$1" | gzip -6 > "$2"',
+      '_',
+      db,
+      out,
+    ]);
+    if (r.status !== 0) throw new Error(`raw mariadb-dump failed: ${r.stderr}`);
+  });
+  const rawMb = duSize(out);
+  rmSync(path.dirname(out), { recursive: true, force: true });
+  const a = await action({ 'database-url': `mysql://root@127.0.0.1:3306/${db}`, verify: 'none' });
+  console.log(
+    `| raw mariadb-dump, gzip -6 | ${raw.toFixed(2)} s | ${rawMb.toFixed(1)} MB |\n` +
+      `| backup-db (count rows + gzip in the action), verify none | ${a.seconds.toFixed(2)} s (ratio ${(a.seconds / raw).toFixed(2)}) | ${a.sizeMB.toFixed(1)} MB | peak RSS ${a.rssMB!.toFixed(1)} MB |`,
+  );
+  mySql('', `DROP DATABASE IF EXISTS ${db};`);
 }
 
 await main();

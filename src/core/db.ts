@@ -5,7 +5,15 @@
  * SQL on stdin, the server's version, and the choice of the client whose major version matches the server.
  * Nothing here knows about backups or migrations.
  */
-import { accessSync, constants, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  accessSync,
+  constants,
+  mkdtempSync,
+  readdirSync,
+  realpathSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { ConfigurationError } from './errors.js';
@@ -292,6 +300,15 @@ function isExecutable(file: string): boolean {
   }
 }
 
+/** Debian's postgresql-common wrapper (/usr/bin/psql → pg_wrapper), which picks a version by itself. */
+function isPgWrapper(file: string): boolean {
+  try {
+    return path.basename(realpathSync(file)) === 'pg_wrapper';
+  } catch {
+    return false;
+  }
+}
+
 /** Every executable named `tool` on PATH, in PATH order. */
 export function whichAll(tool: string, pathEnv: string): string[] {
   return pathEnv
@@ -427,24 +444,30 @@ export class DatabaseClient {
     return this.resolveQueryTool();
   }
 
-  /** The interactive client used for SQL: psql (any version reads any server) or mariadb/mysql. */
+  /**
+   * The interactive client used for SQL: psql (any version reads any server) or mariadb/mysql. Order:
+   * client-path, then PATH, then Debian's versioned dirs; but Debian's pg_wrapper (a Perl script that costs
+   * ~60 ms a call) is passed over for a versioned psql when one is installed.
+   */
   private resolveQueryTool(): string {
     if (this.queryTool) return this.queryTool;
     const names = this.engine === 'postgres' ? ['psql'] : ['mariadb', 'mysql'];
     const s = this.o.search;
-    // Any version of psql/mariadb reads any server: client-path first, then PATH, then Debian's versioned dirs.
+    const versioned =
+      this.engine === 'postgres'
+        ? installedPgMajors(s.pgLibDir)
+            .map((major) => path.join(s.pgLibDir ?? PG_LIB_DIR, major, 'bin', 'psql'))
+            .filter(isExecutable)
+        : [];
     for (const n of names) {
+      const onPath = whichAll(n, s.pathEnv);
       const found = [
         ...(s.clientPath ? clientCandidates(this.engine, n, '', s) : []),
-        ...whichAll(n, s.pathEnv),
+        ...onPath.filter((p) => !isPgWrapper(p)),
+        ...versioned,
+        ...onPath,
       ];
       if (found[0]) return (this.queryTool = found[0]);
-    }
-    if (this.engine === 'postgres') {
-      for (const major of installedPgMajors(s.pgLibDir)) {
-        const p = path.join(s.pgLibDir ?? PG_LIB_DIR, major, 'bin', 'psql');
-        if (isExecutable(p)) return (this.queryTool = p);
-      }
     }
     const where = s.clientPath ? `in ${s.clientPath} (input "client-path") or on PATH` : 'on PATH';
     throw new DatabaseError(

@@ -1,6 +1,14 @@
 /** src/core/db.ts: URL parsing, credentials, versions and client selection (fake tools, no server). */
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
@@ -239,6 +247,23 @@ describe('client selection', () => {
     assert.match(q.input!, /server_version_num/);
     assert.ok(!q.args.join(' ').includes('pw'));
     assert.equal(q.env?.PGPASSWORD, 'pw');
+  });
+
+  it('queries with a versioned psql rather than Debian’s pg_wrapper on PATH (a Perl start-up per call)', async () => {
+    const common = fakeTools(['pg_wrapper']);
+    const bin = mkdtempSync(path.join(tmpdir(), 'bin-'));
+    symlinkSync(path.join(common, 'pg_wrapper'), path.join(bin, 'psql'));
+    const lib = fakeTools(['13/bin/psql', '15/bin/psql']);
+    const { exec, calls } = fakeExec('150020\x1f15.20\x1e', {});
+    const c = new DatabaseClient(parseDatabaseUrl('postgres://u@h/d'), {
+      exec,
+      tmpDir: tmpdir(),
+      search: { pathEnv: bin, pgLibDir: lib },
+      connectTimeoutSec: 5,
+      queryTimeoutMs: 1000,
+    });
+    await c.serverVersion();
+    assert.equal(calls[0]!.command, `${lib}/15/bin/psql`);
   });
 
   it('fails before dumping when no client matches, listing what it found and what to install', async () => {
