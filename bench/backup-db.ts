@@ -223,7 +223,7 @@ async function mysqlBench(mb: number): Promise<void> {
       `DROP DATABASE IF EXISTS ${db}; CREATE DATABASE ${db}; USE ${db};
        CREATE TABLE events (id bigint PRIMARY KEY, kind varchar(10), payload varchar(100), at datetime) ENGINE=InnoDB;
        INSERT INTO events SELECT seq, ELT(seq % 3 + 1, 'view', 'click', 'buy'), CONCAT(MD5(seq), MD5(seq * 7)), NOW() - INTERVAL seq SECOND
-         FROM seq_1_to_${Math.round(mb * 5500)};
+         FROM seq_1_to_${Math.round(mb * 9000)};
        ANALYZE TABLE events;`,
     ),
   );
