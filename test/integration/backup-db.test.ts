@@ -13,6 +13,17 @@ import { runAction } from '../harness/run-action.js';
 import { createDatabase, databasesLike, fingerprint, seed, type TestDatabase } from '../harness/databases.js';
 import { clientDir, failure, passThrough, PG_BIN, report } from '../harness/backup-db.js';
 
+/**
+ * A dump tool that says "waiting" in the log, then waits (at most 10 s) for the test to create `<log>.go`
+ * before it starts: the test writes rows in between, deterministically before the dump begins.
+ */
+const WAIT_FOR_GO = [
+  '[ "$1" = --version ] && exec "$REAL" "$@"',
+  'echo waiting >> "$LOG"',
+  'for _ in $(seq 100); do [ -f "$LOG.go" ] && break; sleep 0.1; done',
+  'exec "$REAL" "$@"',
+].join('\n');
+
 const cleanup: TestDatabase[] = [];
 const db = (engine: 'postgres' | 'mysql', prefix = 'bk') => {
   const d = createDatabase(engine, prefix);
@@ -205,11 +216,12 @@ describe('backup-db round trips (process level, real servers)', () => {
   it('postgres: the dump and the manifest row counts come from one snapshot, even while the application writes', async () => {
     const live = db('postgres', 'bksnap');
     seed(live);
-    // pg_dump waits a moment before starting: rows written then must be in neither the dump nor the counts.
+    // pg_dump starts after the snapshot was exported and rows were written: they must be in neither the dump
+    // nor the counts.
     const clients = clientDir({
       pg_dump: {
         real: `${PG_BIN}/pg_dump`,
-        body: '[ "$1" = --version ] && exec "$REAL" "$@"\necho waiting >> "$LOG"; sleep 1.5; exec "$REAL" "$@"',
+        body: WAIT_FOR_GO,
       },
       pg_restore: passThrough(`${PG_BIN}/pg_restore`),
       psql: passThrough(`${PG_BIN}/psql`),
@@ -225,6 +237,7 @@ describe('backup-db round trips (process level, real servers)', () => {
             `INSERT INTO billing.invoices (customer_id, amount_cents) SELECT 1, g FROM generate_series(1, 25) g;`,
           );
           written = true;
+          writeFileSync(`${clients.log}.go`, '');
         }, 20);
         child.on('exit', () => clearInterval(poll));
       },
@@ -239,11 +252,12 @@ describe('backup-db round trips (process level, real servers)', () => {
   it("mysql: the manifest row counts are the dump's own, even when the application writes as the dump starts", async () => {
     const live = db('mysql', 'bksnap');
     seed(live);
-    // mariadb-dump starts a moment late: rows written in between are in the dump, so they must be in the counts.
+    // mariadb-dump starts after rows were written: they are in the dump, so they must be in the counts
+    // (counts taken before the dump would miss them).
     const clients = clientDir({
       'mariadb-dump': {
         real: '/usr/bin/mariadb-dump',
-        body: '[ "$1" = --version ] && exec "$REAL" "$@"\necho waiting >> "$LOG"; sleep 1.5; exec "$REAL" "$@"',
+        body: WAIT_FOR_GO,
       },
       mariadb: passThrough('/usr/bin/mariadb'),
     });
@@ -256,6 +270,7 @@ describe('backup-db round trips (process level, real servers)', () => {
           clearInterval(poll);
           live.sql(`INSERT INTO invoices (customer_id, amount_cents) SELECT 1, seq FROM seq_1_to_25;`);
           written = true;
+          writeFileSync(`${clients.log}.go`, '');
         }, 20);
         child.on('exit', () => clearInterval(poll));
       },
