@@ -7,6 +7,7 @@ import { createTestDb } from '../test/harness/databases.js';
 import { startHttpApp } from '../test/harness/http-app.js';
 import { runAction } from '../test/harness/run-action.js';
 import { showResult, stage } from './lib.js';
+import { demoBackup } from './backup-db.js';
 import { demoMigrations } from './run-migrations.js';
 
 async function demoSmokeTest(): Promise<void> {
@@ -64,6 +65,10 @@ try {
   await step('run-migrations: dry-run, then apply the demo shop migrations', async () => {
     stage(`run-migrations: the demo shop's schema (database ${db.name})`);
     await demoMigrations({ databaseUrl: db.url, environment: 'demo', log: (s) => console.log(s) });
+  });
+  await step('backup-db: a backup of the demo database, verified by restoring it', async () => {
+    stage('backup-db: back up the database and prove the backup restores');
+    await demoBackup({ databaseUrl: db.url, environment: 'demo', log: (s) => console.log(s) });
   });
   await step('smoke-test passes a healthy release and fails a broken one', demoSmokeTest);
 } finally {
