@@ -410,6 +410,47 @@ export class Deployments {
   }
 
   /**
+   * One walk for what a deploy needs to know before it starts, in as few calls as possible: the newest
+   * successful deployment of `environment` (as `lastSuccessful`) and the deployments newer than it that are
+   * still running (as `inProgress`). Walks newest first and stops at the first success, so a steady
+   * environment costs two requests (the list and the newest deployment's status). Running deployments older
+   * than the last success are not reported: a newer deployment has finished since.
+   */
+  async survey(
+    environment: string,
+    opts: { task?: string; maxPages?: number; perPage?: number; staleAfterMs?: number } = {},
+  ): Promise<{
+    lastSuccessful?: LastSuccessful;
+    inProgress: Array<{ deployment: Deployment; status?: DeploymentStatus }>;
+  }> {
+    const maxPages = opts.maxPages ?? 10;
+    const perPage = opts.perPage ?? 30;
+    const staleAfterMs = opts.staleAfterMs ?? 60 * 60 * 1000;
+    const inProgress: Array<{ deployment: Deployment; status?: DeploymentStatus }> = [];
+    const it = this.walk(environment, opts.task, maxPages, perPage);
+    for (let next = await it.next(); ; next = await it.next()) {
+      if (next.done) {
+        if (next.value)
+          this.log.warn(
+            `No successful deployment of ${environment} in the newest ${maxPages * perPage} deployments; stopped looking.`,
+          );
+        return { inProgress };
+      }
+      const deployment = next.value;
+      const status = await this.latestStatus(deployment.id);
+      const state = status?.state ?? 'pending';
+      if (state === 'success')
+        return {
+          lastSuccessful: { deployment, status: status!, payload: payloadObject(deployment.payload) },
+          inProgress,
+        };
+      const fresh = Date.now() - Date.parse(deployment.created_at) < staleAfterMs;
+      if (state === 'in_progress' || state === 'queued' || (state === 'pending' && fresh))
+        inProgress.push({ deployment, status });
+    }
+  }
+
+  /**
    * Deployments of `environment` that are still running, newest first, among
    * the newest `limit` (default 30): those whose latest status is `in_progress`
    * or `queued`, plus those `pending` or without any status that were created
