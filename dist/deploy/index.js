@@ -52605,8 +52605,8 @@ async function deploy(config, ctx, deps) {
         op,
         phase,
         trafficMoving: (u) => (undo = u),
-        waitHealthy: (what, checks) => waitHealthy(what, checks, config, ctx),
-        monitor: (what, checks) => monitorStep(what, checks, config, ctx),
+        waitHealthy: deps.probes?.waitHealthy ?? ((what, checks) => waitHealthy(what, checks, config, ctx)),
+        monitor: deps.probes?.monitor ?? ((what, checks) => monitorStep(what, checks, config, ctx)),
     };
     try {
         const result = await strategies[config.strategy].run(run);
@@ -52623,10 +52623,11 @@ async function deploy(config, ctx, deps) {
             : { phase: 'deploy', reason: errorMessage(e) };
         report.failure = failure;
         report.cancelled = ctx.signal.aborted;
+        // Logged, not annotated: the step's error (failureMessage) says it all once.
         if (report.cancelled)
-            log.warning(`The job was cancelled during "${failure.phase}".`);
+            log.info(`The job was cancelled during "${failure.phase}"; cleaning up.`);
         else
-            log.error(`"${failure.phase}" failed: ${failure.reason}`);
+            log.info(`"${failure.phase}" failed: ${failure.reason}`);
     }
     // 5. Failure or cancellation: undo the traffic move if there was one.
     const failed = report.cancelled
@@ -52648,10 +52649,10 @@ async function deploy(config, ctx, deps) {
     else if (!currentUndo.run || !config.autoRollback) {
         const why = !config.autoRollback ? 'auto-rollback is false' : currentUndo.description;
         report.rollback = { needed: true, attempted: false, ok: false, description: why };
+        report.slot = targetSlot ?? report.slot;
         report.needsHuman = needsHumanMessage(config, report, provider, `it was not rolled back: ${why}`);
         state = report.cancelled ? 'error' : 'failure';
         description = `${config.version}: ${failed}; NOT rolled back (${why}); needs a human`;
-        report.slot = targetSlot ?? report.slot;
     }
     else {
         const undoRun = currentUndo.run.bind(currentUndo);
@@ -52673,8 +52674,8 @@ async function deploy(config, ctx, deps) {
                 description: currentUndo.description,
                 reason,
             };
-            report.needsHuman = needsHumanMessage(config, report, provider, `the rollback failed: ${reason}`);
             report.slot = targetSlot ?? report.slot;
+            report.needsHuman = needsHumanMessage(config, report, provider, `the rollback failed: ${reason}`);
             state = 'error';
             description = `${config.version}: ${failed}, and the ROLLBACK FAILED; environment needs a human`;
         }

@@ -61,6 +61,8 @@ export interface DeployDeps {
   /** Called once the deployment exists, so a post step can close it if this process dies. */
   onCreated?: (id: number) => void;
   onFinal?: (state: DeploymentState) => void;
+  /** Health waits and canary monitoring; default real HTTP probes (unit tests give plain functions). */
+  probes?: Pick<StrategyRun, 'waitHealthy' | 'monitor'>;
   /** How long the undo may take once the job was cancelled (the runner kills us 10 s after SIGINT). */
   cancelGraceMs?: number;
 }
@@ -231,8 +233,8 @@ export async function deploy(config: DeployConfig, ctx: Ctx, deps: DeployDeps): 
     op,
     phase,
     trafficMoving: (u) => (undo = u),
-    waitHealthy: (what, checks) => waitHealthy(what, checks, config, ctx),
-    monitor: (what, checks) => monitorStep(what, checks, config, ctx),
+    waitHealthy: deps.probes?.waitHealthy ?? ((what, checks) => waitHealthy(what, checks, config, ctx)),
+    monitor: deps.probes?.monitor ?? ((what, checks) => monitorStep(what, checks, config, ctx)),
   };
   try {
     const result = await strategies[config.strategy].run(run);
@@ -252,8 +254,9 @@ export async function deploy(config: DeployConfig, ctx: Ctx, deps: DeployDeps): 
         : { phase: 'deploy', reason: errorMessage(e) };
     report.failure = failure;
     report.cancelled = ctx.signal.aborted;
-    if (report.cancelled) log.warning(`The job was cancelled during "${failure.phase}".`);
-    else log.error(`"${failure.phase}" failed: ${failure.reason}`);
+    // Logged, not annotated: the step's error (failureMessage) says it all once.
+    if (report.cancelled) log.info(`The job was cancelled during "${failure.phase}"; cleaning up.`);
+    else log.info(`"${failure.phase}" failed: ${failure.reason}`);
   }
 
   // 5. Failure or cancellation: undo the traffic move if there was one.
@@ -275,10 +278,10 @@ export async function deploy(config: DeployConfig, ctx: Ctx, deps: DeployDeps): 
   } else if (!currentUndo.run || !config.autoRollback) {
     const why = !config.autoRollback ? 'auto-rollback is false' : currentUndo.description;
     report.rollback = { needed: true, attempted: false, ok: false, description: why };
+    report.slot = targetSlot ?? report.slot;
     report.needsHuman = needsHumanMessage(config, report, provider, `it was not rolled back: ${why}`);
     state = report.cancelled ? 'error' : 'failure';
     description = `${config.version}: ${failed}; NOT rolled back (${why}); needs a human`;
-    report.slot = targetSlot ?? report.slot;
   } else {
     const undoRun = currentUndo.run.bind(currentUndo);
     const grace = report.cancelled ? (deps.cancelGraceMs ?? 5000) : config.commandTimeoutMs;
@@ -303,8 +306,8 @@ export async function deploy(config: DeployConfig, ctx: Ctx, deps: DeployDeps): 
         description: currentUndo.description,
         reason,
       };
-      report.needsHuman = needsHumanMessage(config, report, provider, `the rollback failed: ${reason}`);
       report.slot = targetSlot ?? report.slot;
+      report.needsHuman = needsHumanMessage(config, report, provider, `the rollback failed: ${reason}`);
       state = 'error';
       description = `${config.version}: ${failed}, and the ROLLBACK FAILED; environment needs a human`;
     }

@@ -8,9 +8,11 @@
 //   PROXY_DIR=<dir> node test/harness/proxy-ctl.mjs show                     print the live routing
 //
 // A change rewrites nginx.conf, reloads nginx (graceful: old workers finish their requests, new connections
-// go to new workers), and returns once the proxy answers with the new configuration's generation (bounded).
+// go to new workers), and returns once every old worker has stopped taking connections (it is gone or shows
+// "shutting down": until then it may still accept a new connection with the old routing) and the proxy
+// answers with the new configuration's generation. Both waits are bounded.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 
@@ -90,10 +92,30 @@ function getMarker(port) {
   });
 }
 
+/** Worker processes of the nginx master `masterPid` that still accept connections. */
+function acceptingWorkers(masterPid) {
+  const pids = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(fields[1]) !== masterPid || fields[0] === 'Z') continue;
+      const cmdline = readFileSync(`/proc/${name}/cmdline`, 'utf8');
+      if (cmdline.includes('worker process') && !cmdline.includes('shutting down')) pids.push(Number(name));
+    } catch {
+      /* exited while we looked */
+    }
+  }
+  return pids;
+}
+
 async function apply(s) {
   s.generation += 1;
   writeConfig(s);
   if (!existsSync(path.join(s.dir, 'nginx.pid'))) fail('nginx is not running (no nginx.pid)');
+  const master = Number(readFileSync(path.join(s.dir, 'nginx.pid'), 'utf8').trim());
+  const oldWorkers = acceptingWorkers(master);
   execFileSync(
     'nginx',
     ['-p', s.dir, '-c', path.join(s.dir, 'nginx.conf'), '-e', path.join(s.dir, 'error.log'), '-s', 'reload'],
@@ -102,13 +124,16 @@ async function apply(s) {
     },
   );
   const deadline = Date.now() + RELOAD_TIMEOUT_MS;
-  for (let wait = 10; ; wait = Math.min(wait * 2, 200)) {
-    const marker = await getMarker(s.port);
+  for (let wait = 5; ; wait = Math.min(wait * 2, 100)) {
+    const lingering = acceptingWorkers(master).filter((pid) => oldWorkers.includes(pid));
+    const marker = lingering.length ? '' : await getMarker(s.port);
     if (marker.startsWith(`${s.generation} `)) break;
     if (Date.now() > deadline)
       fail(
-        `nginx did not serve configuration generation ${s.generation} within ${RELOAD_TIMEOUT_MS} ms after reload ` +
-          `(it answers ${JSON.stringify(marker)}); see ${s.dir}/error.log`,
+        lingering.length
+          ? `old nginx workers ${lingering.join(', ')} still accept connections ${RELOAD_TIMEOUT_MS} ms after reload; see ${s.dir}/error.log`
+          : `nginx did not serve configuration generation ${s.generation} within ${RELOAD_TIMEOUT_MS} ms after reload ` +
+              `(it answers ${JSON.stringify(marker)}); see ${s.dir}/error.log`,
       );
     await new Promise((r) => setTimeout(r, wait));
   }
