@@ -961,11 +961,13 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
       });
       const urls = pullUrls(repoKey, number);
       const merged = p.merged ?? false;
+      const headSha = p.head_sha ?? resolveSha(repoKey, p.head);
+      const statusesUrl = `${repoUrlOf(repoKey)}/statuses/${headSha}`;
       const pull: Json = {
         ...urls,
         id: pullId,
         node_id: nodeId('PullRequest', pullId),
-        statuses_url: `${repoUrlOf(repoKey)}/statuses/${p.head_sha ?? resolveSha(repoKey, p.head)}`,
+        statuses_url: statusesUrl,
         number,
         state: p.state ?? (merged ? 'closed' : 'open'),
         locked: false,
@@ -989,7 +991,7 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
         assignees: [],
         requested_reviewers: [],
         requested_teams: [],
-        head: side(p.head, p.head_sha ?? resolveSha(repoKey, p.head)),
+        head: side(p.head, headSha),
         base: side(p.base ?? defaultBranch, resolveSha(repoKey, p.base ?? defaultBranch)),
         _links: {
           self: { href: urls.url },
@@ -999,7 +1001,7 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
           review_comments: { href: urls.review_comments_url },
           review_comment: { href: urls.review_comment_url },
           commits: { href: urls.commits_url },
-          statuses: { href: `${repoUrlOf(repoKey)}/statuses/${p.head_sha ?? resolveSha(repoKey, p.head)}` },
+          statuses: { href: statusesUrl },
         },
         author_association: 'MEMBER',
         auto_merge: null,
