@@ -11,6 +11,9 @@ import http from 'node:http';
 export interface LoadSample {
   /** ms since the load started, at the response. */
   t: number;
+  /** Wall-clock ms (Date.now()) when the request was sent and when the response ended, to line up with other processes. */
+  sentAt: number;
+  at: number;
   status?: number;
   body: string;
   error?: string;
@@ -57,14 +60,15 @@ export function startLoad(o: LoadOptions): Load {
   const url = new URL(o.url);
   if (url.hostname !== '127.0.0.1') throw new Error(`load only targets 127.0.0.1, got ${url.hostname}`);
 
-  const once = (retry: boolean): Promise<void> =>
+  const once = (retry: boolean, sentAt = Date.now()): Promise<void> =>
     new Promise((resolve) => {
       const req = http.get(
         {
           host: '127.0.0.1',
           port: url.port,
           path: url.pathname + url.search,
-          agent,
+          // The retry goes on a new connection: the pool may hold more connections the server closed.
+          agent: retry ? agent : false,
           timeout: o.requestTimeoutMs ?? 5000,
         },
         (res) => {
@@ -72,14 +76,14 @@ export function startLoad(o: LoadOptions): Load {
           res.setEncoding('utf8');
           res.on('data', (c: string) => (body += c));
           res.on('end', () => {
-            const s: LoadSample = { t: now(), status: res.statusCode, body };
+            const s: LoadSample = { t: now(), sentAt, at: Date.now(), status: res.statusCode, body };
             samples.push(s);
             if (!res.statusCode || res.statusCode >= 300)
               failures.push(`${res.statusCode} ${body.slice(0, 80)}`);
             resolve();
           });
           res.on('error', (e) => {
-            samples.push({ t: now(), body: '', error: e.message });
+            samples.push({ t: now(), sentAt, at: Date.now(), body: '', error: e.message });
             failures.push(e.message);
             resolve();
           });
@@ -89,10 +93,10 @@ export function startLoad(o: LoadOptions): Load {
       req.on('error', (e: NodeJS.ErrnoException) => {
         if (retry && req.reusedSocket && (e.code === 'ECONNRESET' || e.message === 'socket hang up')) {
           reconnects++;
-          void once(false).then(resolve);
+          void once(false, sentAt).then(resolve);
           return;
         }
-        samples.push({ t: now(), body: '', error: e.message });
+        samples.push({ t: now(), sentAt, at: Date.now(), body: '', error: e.message });
         failures.push(`${e.code ?? ''} ${e.message}`);
         resolve();
       });
