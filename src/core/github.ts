@@ -48,6 +48,8 @@ export interface CreateOctokitOptions {
    * are spaced three times as far. Default 1000.
    */
   writeSpacingMs?: number;
+  /** Give up on one request (any attempt) after this long, so a hung connection cannot hang a step. Default 30 s. */
+  requestTimeoutMs?: number;
 }
 
 /**
@@ -89,6 +91,7 @@ export function createOctokit(options: CreateOctokitOptions): GitHubClient {
     maxRetryAfterSeconds = 60,
     retryAfterBaseMs = 1000,
     writeSpacingMs = 1000,
+    requestTimeoutMs = 30_000,
   } = options;
   const onLimit =
     (kind: string) =>
@@ -116,6 +119,15 @@ export function createOctokit(options: CreateOctokitOptions): GitHubClient {
     auth: token,
     baseUrl: baseUrl.replace(/\/+$/, ''),
     userAgent,
+    request: {
+      fetch: (url: string | URL, init?: RequestInit) => {
+        const timeout = AbortSignal.timeout(requestTimeoutMs);
+        return fetch(url, {
+          ...init,
+          signal: init?.signal ? AbortSignal.any([init.signal, timeout]) : timeout,
+        });
+      },
+    },
     // Octokit's request log reports every request at info and every failed one
     // (even an expected 404) at error: keep those at debug, we report failures ourselves.
     log: { debug: log.debug, info: log.debug, warn: log.warn, error: log.debug },
