@@ -1,5 +1,6 @@
 /** Deployments.survey (added for deploy): last success and running deployments in as few calls as possible. */
 import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { createOctokit, Deployments } from '../../src/core/github.js';
 import { startFakeGitHub, type FakeGitHub } from '../fake-github/server.js';
@@ -48,5 +49,31 @@ describe('Deployments.survey', () => {
     const s = await deployments.survey('fresh');
     assert.equal(s.lastSuccessful, undefined);
     assert.deepEqual(s.inProgress, []);
+  });
+});
+
+describe('createOctokit requestTimeoutMs', () => {
+  test('a server that never answers fails the call, bounded, instead of hanging the step', async () => {
+    const sockets: import('node:net').Socket[] = [];
+    const hung = createServer((s) => void sockets.push(s)); // accepts, never answers
+    await new Promise<void>((r) => hung.listen(0, '127.0.0.1', r));
+    const { port } = hung.address() as { port: number };
+    try {
+      const octokit = createOctokit({
+        token: 'ghs_t0ken',
+        baseUrl: `http://127.0.0.1:${port}`,
+        log: quiet,
+        requestTimeoutMs: 200,
+        retries: 1,
+        retryAfterBaseMs: 1,
+        writeSpacingMs: 0,
+      });
+      const d = new Deployments(octokit, { ...repo, log: quiet });
+      await assert.rejects(d.latestStatus(1), /Reading the statuses of deployment 1 failed/);
+      assert.ok(sockets.length >= 1, 'the request reached the server and was given up on');
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise((r) => hung.close(r));
+    }
   });
 });
