@@ -58265,7 +58265,7 @@ function spacingGroup(spacingMs) {
  * waits for; otherwise give up with an error that says why).
  */
 function createOctokit(options) {
-    const { token, baseUrl = process.env.GITHUB_API_URL ?? 'https://api.github.com', userAgent = 'deploy-runbook', log = actionsLog, retries = 3, maxRetryAfterSeconds = 60, retryAfterBaseMs = 1000, writeSpacingMs = 1000, } = options;
+    const { token, baseUrl = process.env.GITHUB_API_URL ?? 'https://api.github.com', userAgent = 'deploy-runbook', log = actionsLog, retries = 3, maxRetryAfterSeconds = 60, retryAfterBaseMs = 1000, writeSpacingMs = 1000, requestTimeoutMs = 30_000, } = options;
     const onLimit = (kind) => (retryAfter, request, _octokit, retryCount) => {
         const what = `${request.method} ${request.url}`;
         if (retryCount < retries && retryAfter < maxRetryAfterSeconds) {
@@ -58282,6 +58282,15 @@ function createOctokit(options) {
         auth: token,
         baseUrl: baseUrl.replace(/\/+$/, ''),
         userAgent,
+        request: {
+            fetch: (url, init) => {
+                const timeout = AbortSignal.timeout(requestTimeoutMs);
+                return fetch(url, {
+                    ...init,
+                    signal: init?.signal ? AbortSignal.any([init.signal, timeout]) : timeout,
+                });
+            },
+        },
         // Octokit's request log reports every request at info and every failed one
         // (even an expected 404) at error: keep those at debug, we report failures ourselves.
         log: { debug: log.debug, info: log.debug, warn: log.warn, error: log.debug },

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { afterEach, describe, it } from 'node:test';
 import { everythingVisible } from '../harness/run-action.js';
 import { startLoad } from '../harness/load.js';
+import { APP_CTL } from '../harness/slots.js';
 import {
   CMD,
   errorOf,
@@ -358,20 +359,19 @@ describe('deploy rolling', () => {
     env = await setup();
     const e = env;
     seedPrevious(e, 'v1');
-    const r = await e.run(
-      {
-        ...rolling(e),
-        version: 'v2',
-        command: `node ${'$'}{APP_CTL_PATH} deploy blue "$DEPLOY_VERSION"; exit 7`,
-      },
-      {
-        env: { APP_CTL_PATH: CMD.deployAll.split(' ')[1]! },
-      },
-    );
+    const r = await e.run({
+      ...rolling(e),
+      version: 'v2',
+      // Replaces blue, then dies before green: half the instances run v2.
+      command: `node ${APP_CTL} deploy blue "$DEPLOY_VERSION"; echo "green: image pull failed" >&2; exit 7`,
+    });
     assert.equal(r.exitCode, 1);
     assert.equal(r.outputs.status, 'rolled-back');
-    assert.equal(e.slots.version('blue'), 'v1');
-    assert.equal(e.slots.version('green'), 'v1');
+    assert.deepEqual(
+      e.slots.history.map((h) => `${h.op} ${h.slot} ${h.version}`),
+      ['deploy blue v2', 'rollback blue v1', 'rollback green v1'],
+    );
+    assert.match(report(r).failure!.reason, /exited with code 7; last output:\n.*\ngreen: image pull failed/);
   });
 });
 

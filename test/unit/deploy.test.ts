@@ -463,3 +463,19 @@ describe('deploy orchestration', () => {
     assert.equal(r.rollback?.needed, false);
   });
 });
+
+describe('action.yml contract', () => {
+  it('every action.yml input has a schema key and the reverse; outputs match what deploy writes', async () => {
+    const { loadActionMetadata } = await import('../harness/run-action.js');
+    const meta = loadActionMetadata('deploy');
+    assert.deepEqual(Object.keys(meta.inputs ?? {}).sort(), Object.keys(inputSchema.shape).sort());
+    for (const [name, spec] of Object.entries(meta.inputs ?? {}))
+      if (name !== 'token')
+        assert.equal(spec.default, undefined, `${name}: no default (the runbook may supply it)`);
+    const { outputs } = await import('../../src/deploy/summary.js');
+    const { w: _w, deps } = world();
+    const r = await deploy(config('rolling'), runCtx(), deps);
+    assert.deepEqual([...Object.keys(outputs(r)), 'report'].sort(), Object.keys(meta.outputs ?? {}).sort());
+    assert.equal(meta.runs.post, '../../dist/deploy/post/index.js');
+  });
+});
