@@ -477,6 +477,37 @@ describe('deploy cancellation and the post step', () => {
     assert.match(errorOf(r), /was cancelled during "public health"/);
   });
 
+  it('SIGINT then SIGTERM (as the runner escalates) while the switch-back runs: the switch-back still completes', async () => {
+    env = await setup({ broken: ['v3'] });
+    const e = env;
+    const r = await e.run(
+      {
+        ...blueGreen(e),
+        version: 'v3',
+        slots: `{ blue: "${e.slots.apps.blue!.url}/version", green: "${e.slots.apps.green!.url}/version" }`,
+        // A slow load balancer API on the way back.
+        'switch-command': `if [ "$DEPLOY_SLOT" = blue ]; then sleep 1; fi; ${CMD.switch}`,
+        timeout: '60s',
+      },
+      {
+        onSpawn: (child) => {
+          let out = '';
+          child.stdout?.on('data', (c: Buffer) => (out += String(c)));
+          void waitFor('the public checks to be retried', () =>
+            /attempt 1 failed/.test(out.split('▶ public health')[1] ?? ''),
+          )
+            .then(() => child.kill('SIGINT'))
+            .then(() => waitFor('the switch-back to start', () => out.includes('▶ rollback')))
+            .then(() => child.kill('SIGTERM'));
+        },
+      },
+    );
+    assert.equal(r.exitCode, 1, r.log);
+    assert.equal(r.outputs.status, 'rolled-back');
+    assert.deepEqual(e.proxy.weights(), { blue: 100, green: 0 });
+    assert.deepEqual(e.deployments()[0]!.states, ['in_progress', 'error']);
+  });
+
   it('SIGINT during the deploy command stops it (process group) and marks the deployment error', async () => {
     env = await setup();
     const e = env;
