@@ -52496,6 +52496,8 @@ async function deploy(config, ctx, deps) {
         phases.push(p);
         log.info(`▶ ${name}`);
         try {
+            if (cancelled())
+                throw new Error('the job was cancelled before this phase started');
             const v = await fn();
             p.detail = detail?.(v) ?? '';
             if (cancelled())
@@ -52570,7 +52572,9 @@ async function deploy(config, ctx, deps) {
         previousSlot: liveSlot,
         runUrl: ctx.repo.runUrl || undefined,
     };
-    const id = await phase('create deployment', () => records.create(config, payload), (n) => `deployment #${n}`).catch((e) => {
+    // Not interrupted by a cancel: a deployment created but never given a status would look "pending" (running)
+    // to the next deploy; the cancel is noticed at the next phase and the deployment marked error.
+    const id = await timed('create deployment', () => records.create(config, payload), (n) => `deployment #${n}`, true).catch((e) => {
         throw new RefusedToStart(`${e.message}\nNothing was changed.`);
     });
     report.deploymentId = id;

@@ -107,6 +107,7 @@ export async function deploy(config: DeployConfig, ctx: Ctx, deps: DeployDeps): 
     phases.push(p);
     log.info(`▶ ${name}`);
     try {
+      if (cancelled()) throw new Error('the job was cancelled before this phase started');
       const v = await fn();
       p.detail = detail?.(v) ?? '';
       if (cancelled()) throw new Error('the job was cancelled');
@@ -194,10 +195,13 @@ export async function deploy(config: DeployConfig, ctx: Ctx, deps: DeployDeps): 
     previousSlot: liveSlot,
     runUrl: ctx.repo.runUrl || undefined,
   };
-  const id = await phase(
+  // Not interrupted by a cancel: a deployment created but never given a status would look "pending" (running)
+  // to the next deploy; the cancel is noticed at the next phase and the deployment marked error.
+  const id = await timed(
     'create deployment',
     () => records.create(config, payload),
     (n) => `deployment #${n}`,
+    true,
   ).catch((e: PhaseFailure) => {
     throw new RefusedToStart(`${e.message}\nNothing was changed.`);
   });

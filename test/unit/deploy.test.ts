@@ -479,3 +479,22 @@ describe('action.yml contract', () => {
     assert.equal(meta.runs.post, '../../dist/deploy/post/index.js');
   });
 });
+
+describe('cancel while the deployment is being created', () => {
+  it('still closes the deployment (error) instead of leaving it pending for the next deploy to trip over', async () => {
+    const ac = new AbortController();
+    const { w, deps } = world();
+    const create = deps.records.create;
+    deps.records.create = async (c, p) => {
+      ac.abort();
+      return create(c, p);
+    };
+    const r = await deploy(config('blue-green'), runCtx(ac.signal), deps);
+    assert.equal(r.deploymentId, 77);
+    assert.deepEqual(w.ops, []);
+    assert.deepEqual(
+      w.statuses.map(([s]) => s),
+      ['in_progress', 'error'],
+    );
+  });
+});
