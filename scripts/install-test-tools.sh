@@ -1,23 +1,31 @@
 #!/usr/bin/env bash
-# Tools the tests, bench and demo need beyond npm: nginx (the reverse proxy blue-green and canary switch).
-# Idempotent: does nothing when they are there. Run by .ci/run; needs root (or sudo) for apt-get.
+# Installs the command-line tools the tests drive (Debian/Ubuntu): database clients for backup-db and
+# run-migrations, the Debian-packaged migration tools its adapter tests run (alembic, sqitch; the npm ones are
+# devDependencies), and nginx, the reverse proxy the deploy tests, bench and demo switch traffic with (run by
+# the tests themselves as a foreground process on a random 127.0.0.1 port; the system service is not used).
+# Called by .ci/run and the CI workflow. Idempotent: installs only what is missing.
 set -euo pipefail
 
 need=()
-command -v nginx >/dev/null 2>&1 || need+=(nginx-light)
+have() { command -v "$1" >/dev/null 2>&1; }
+have psql || need+=(postgresql-client)
+have pg_dump || need+=(postgresql-client)
+have mariadb || need+=(mariadb-client)
+have alembic || need+=(alembic python3-psycopg2 python3-pymysql)
+have sqitch || need+=(sqitch libdbd-pg-perl libdbd-mysql-perl)
+have nginx || need+=(nginx-light)
 
-if [ ${#need[@]} -eq 0 ]; then
-  echo "install-test-tools: nginx $(nginx -v 2>&1 | sed 's/.*nginx\///') already installed"
-  exit 0
+if ((${#need[@]})); then
+  sudo_cmd=()
+  [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+  echo "Installing: ${need[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo_cmd[@]}" apt-get update -qq
+  "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  # Some images start the packaged service; the tests never use it.
+  if have service; then "${sudo_cmd[@]}" service nginx stop >/dev/null 2>&1 || true; fi
 fi
-
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
-export DEBIAN_FRONTEND=noninteractive
-echo "install-test-tools: installing ${need[*]}"
-$SUDO apt-get update -qq
-# policy-rc.d keeps the package from starting a system nginx on port 80: the tests run their own.
-$SUDO apt-get install -y -qq --no-install-recommends "${need[@]}"
-# Some images start it anyway; the tests never use the system service.
-if command -v service >/dev/null 2>&1; then $SUDO service nginx stop >/dev/null 2>&1 || true; fi
-nginx -v
+echo "psql: $(psql --version | head -1)"
+echo "alembic: $(alembic --version 2>&1 | head -1)"
+echo "sqitch: $(sqitch --version 2>&1 | head -1)"
+echo "nginx: $(nginx -v 2>&1 | head -1)"

@@ -41977,7 +41977,7 @@ function safeDecode(value) {
 const ICON = { pass: '✅', fail: '❌', warn: '⚠️', skip: '⏭️', info: 'ℹ️', undo: '↩️' };
 function cell(v) {
     const s = v === undefined || v === null || v === '' ? '–' : String(v);
-    return s.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, '<br>');
+    return s.replace(/\|/g, '\\|').replace(/\r?\n/g, '<br>');
 }
 /** Builds the job summary as markdown. */
 class report_Summary {
@@ -52075,8 +52075,10 @@ function deepEqual(a, b) {
     return ka.every((k) => deepEqual(a[k], b[k]));
 }
 function bodySnippet(body, max = 200) {
-    const oneLine = body.replace(/\s+/g, ' ').trim();
-    return oneLine ? quote(oneLine, max) : '(empty body)';
+    const oneLine = body.replace(/\s+/g, ' ').trim().replace(/`/g, "'");
+    if (!oneLine)
+        return '(empty body)';
+    return `\`${oneLine.length > max ? `${oneLine.slice(0, max)}…` : oneLine}\``;
 }
 function judge(check, r) {
     const e = check.expect;
@@ -52315,8 +52317,8 @@ function pct(fraction) {
  */
 async function monitor(checks, o) {
     const start = o.clock.now();
-    const end = start + o.durationMs;
-    const plannedRounds = Math.max(1, Math.floor(o.durationMs / o.intervalMs) + 1);
+    // Rounds run at start, start + interval, ... start + N * interval (absolute times: no drift).
+    const plannedRounds = Math.floor(o.durationMs / o.intervalMs) + 1;
     const budget = Math.floor(o.maxErrorRate * plannedRounds * checks.length);
     const latencies = [];
     const failureExamples = [];
@@ -52325,7 +52327,6 @@ async function monitor(checks, o) {
     let rounds = 0;
     let stoppedEarly = false;
     for (;;) {
-        const roundStart = o.clock.now();
         rounds++;
         const results = await Promise.all(checks.map((c) => probeCheck(c, o.requestTimeoutMs, o.signal)));
         results.forEach(({ result, verdict }, i) => {
@@ -52339,12 +52340,12 @@ async function monitor(checks, o) {
         });
         o.onRound?.(rounds, stats(latencies, samples, failures));
         if (failures > budget) {
-            stoppedEarly = o.clock.now() < end;
+            stoppedEarly = rounds < plannedRounds;
             break;
         }
-        const next = roundStart + o.intervalMs;
-        if (next > end || o.signal?.aborted)
+        if (rounds >= plannedRounds || o.signal?.aborted)
             break;
+        const next = start + rounds * o.intervalMs;
         await o.clock.sleep(next - o.clock.now(), o.signal);
     }
     const s = stats(latencies, samples, failures);

@@ -40447,7 +40447,7 @@ function safeDecode(value) {
 const ICON = { pass: '✅', fail: '❌', warn: '⚠️', skip: '⏭️', info: 'ℹ️', undo: '↩️' };
 function cell(v) {
     const s = v === undefined || v === null || v === '' ? '–' : String(v);
-    return s.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, '<br>');
+    return s.replace(/\|/g, '\\|').replace(/\r?\n/g, '<br>');
 }
 /** Builds the job summary as markdown. */
 class report_Summary {
@@ -50545,8 +50545,10 @@ function deepEqual(a, b) {
     return ka.every((k) => deepEqual(a[k], b[k]));
 }
 function bodySnippet(body, max = 200) {
-    const oneLine = body.replace(/\s+/g, ' ').trim();
-    return oneLine ? quote(oneLine, max) : '(empty body)';
+    const oneLine = body.replace(/\s+/g, ' ').trim().replace(/`/g, "'");
+    if (!oneLine)
+        return '(empty body)';
+    return `\`${oneLine.length > max ? `${oneLine.slice(0, max)}…` : oneLine}\``;
 }
 function judge(check, r) {
     const e = check.expect;
@@ -50855,8 +50857,8 @@ function pct(fraction) {
  */
 async function monitor(checks, o) {
     const start = o.clock.now();
-    const end = start + o.durationMs;
-    const plannedRounds = Math.max(1, Math.floor(o.durationMs / o.intervalMs) + 1);
+    // Rounds run at start, start + interval, ... start + N * interval (absolute times: no drift).
+    const plannedRounds = Math.floor(o.durationMs / o.intervalMs) + 1;
     const budget = Math.floor(o.maxErrorRate * plannedRounds * checks.length);
     const latencies = [];
     const failureExamples = [];
@@ -50865,7 +50867,6 @@ async function monitor(checks, o) {
     let rounds = 0;
     let stoppedEarly = false;
     for (;;) {
-        const roundStart = o.clock.now();
         rounds++;
         const results = await Promise.all(checks.map((c) => probeCheck(c, o.requestTimeoutMs, o.signal)));
         results.forEach(({ result, verdict }, i) => {
@@ -50879,12 +50880,12 @@ async function monitor(checks, o) {
         });
         o.onRound?.(rounds, stats(latencies, samples, failures));
         if (failures > budget) {
-            stoppedEarly = o.clock.now() < end;
+            stoppedEarly = rounds < plannedRounds;
             break;
         }
-        const next = roundStart + o.intervalMs;
-        if (next > end || o.signal?.aborted)
+        if (rounds >= plannedRounds || o.signal?.aborted)
             break;
+        const next = start + rounds * o.intervalMs;
         await o.clock.sleep(next - o.clock.now(), o.signal);
     }
     const s = stats(latencies, samples, failures);
@@ -51066,9 +51067,8 @@ function summary_summary(r) {
     const lead = [
         r.checks.length ? `${passedChecks} of ${r.checks.length} checks passed` : '',
         r.command ? `command ${r.command.skipped ? 'skipped' : r.command.passed ? 'passed' : 'failed'}` : '',
-        `in ${formatDuration(r.durationMs)}`,
     ].filter(Boolean);
-    s.paragraph(lead.join(', ') + '.');
+    s.paragraph(`${lead.join(', ')} in ${formatDuration(r.durationMs)}.`);
     if (r.checks.length) {
         s.table(['Check', 'Result', 'Status', 'Latency', 'Attempts', 'Reason'], r.checks.map((c) => [
             `${c.name}<br><sub>${c.method} ${c.url}</sub>`,

@@ -109,8 +109,9 @@ function deepEqual(a: unknown, b: unknown): boolean {
 }
 
 export function bodySnippet(body: string, max = 200): string {
-  const oneLine = body.replace(/\s+/g, ' ').trim();
-  return oneLine ? quote(oneLine, max) : '(empty body)';
+  const oneLine = body.replace(/\s+/g, ' ').trim().replace(/`/g, "'");
+  if (!oneLine) return '(empty body)';
+  return `\`${oneLine.length > max ? `${oneLine.slice(0, max)}…` : oneLine}\``;
 }
 
 export function judge(check: CheckSpec, r: ProbeResult): Verdict {

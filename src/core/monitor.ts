@@ -54,8 +54,8 @@ export function pct(fraction: number): string {
  */
 export async function monitor(checks: readonly CheckSpec[], o: MonitorOptions): Promise<MonitorResult> {
   const start = o.clock.now();
-  const end = start + o.durationMs;
-  const plannedRounds = Math.max(1, Math.floor(o.durationMs / o.intervalMs) + 1);
+  // Rounds run at start, start + interval, ... start + N * interval (absolute times: no drift).
+  const plannedRounds = Math.floor(o.durationMs / o.intervalMs) + 1;
   const budget = Math.floor(o.maxErrorRate * plannedRounds * checks.length);
   const latencies: number[] = [];
   const failureExamples: string[] = [];
@@ -65,7 +65,6 @@ export async function monitor(checks: readonly CheckSpec[], o: MonitorOptions): 
   let stoppedEarly = false;
 
   for (;;) {
-    const roundStart = o.clock.now();
     rounds++;
     const results = await Promise.all(checks.map((c) => probeCheck(c, o.requestTimeoutMs, o.signal)));
     results.forEach(({ result, verdict }, i) => {
@@ -78,11 +77,11 @@ export async function monitor(checks: readonly CheckSpec[], o: MonitorOptions): 
     });
     o.onRound?.(rounds, stats(latencies, samples, failures));
     if (failures > budget) {
-      stoppedEarly = o.clock.now() < end;
+      stoppedEarly = rounds < plannedRounds;
       break;
     }
-    const next = roundStart + o.intervalMs;
-    if (next > end || o.signal?.aborted) break;
+    if (rounds >= plannedRounds || o.signal?.aborted) break;
+    const next = start + rounds * o.intervalMs;
     await o.clock.sleep(next - o.clock.now(), o.signal);
   }
 

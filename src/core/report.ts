@@ -10,7 +10,7 @@ export const ICON = { pass: '✅', fail: '❌', warn: '⚠️', skip: '⏭️', 
 
 function cell(v: unknown): string {
   const s = v === undefined || v === null || v === '' ? '–' : String(v);
-  return s.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, '<br>');
+  return s.replace(/\|/g, '\\|').replace(/\r?\n/g, '<br>');
 }
 
 /** Builds the job summary as markdown. */

@@ -42,9 +42,8 @@ export function summary(r: SmokeReport): Summary {
   const lead = [
     r.checks.length ? `${passedChecks} of ${r.checks.length} checks passed` : '',
     r.command ? `command ${r.command.skipped ? 'skipped' : r.command.passed ? 'passed' : 'failed'}` : '',
-    `in ${formatDuration(r.durationMs)}`,
   ].filter(Boolean);
-  s.paragraph(lead.join(', ') + '.');
+  s.paragraph(`${lead.join(', ')} in ${formatDuration(r.durationMs)}.`);
   if (r.checks.length) {
     s.table(
       ['Check', 'Result', 'Status', 'Latency', 'Attempts', 'Reason'],

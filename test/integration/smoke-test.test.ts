@@ -94,7 +94,7 @@ describe('smoke-test (process level)', () => {
     assert.equal(r.outputs['failed-count'], '1');
     const c = report(r).checks[0]!;
     assert.ok(c.attempts >= 2, `retried until the deadline (${c.attempts} attempts)`);
-    assert.match(c.reason, /expected status 200, got 503 in \d+ ms, body "\{\\"status\\":503\}"/);
+    assert.match(c.reason, /expected status 200, got 503 in \d+ ms, body `\{"status":503\}`/);
     const err = r.annotations.find((a) => a.level === 'error');
     assert.ok(err, 'the step failed with an error annotation');
     assert.match(err.message, /Smoke test failed: api/);
@@ -227,6 +227,18 @@ describe('smoke-test (process level)', () => {
       'secrets registered with the runner',
     );
     assert.match(report(r).checks[1]!.url, /http:\/\/ops:\*\*\*@127\.0\.0\.1/);
+  });
+
+  it('stops promptly when the runner cancels the job (SIGINT), still writing outputs', async () => {
+    const r = await runAction('smoke-test', {
+      inputs: { url: `${app.url}/health`, monitor: '10m', 'monitor-interval': '200ms' },
+      onSpawn: (child) => setTimeout(() => child.kill('SIGINT'), 1500),
+      timeoutMs: 30_000,
+    });
+    assert.equal(r.exitCode, 1, r.log);
+    assert.equal(r.outputs.passed, 'false');
+    assert.match(report(r).monitor!.reason, /monitoring was cancelled/);
+    assert.match(r.log, /Received SIGINT: the job is being cancelled/);
   });
 
   it('reads checks from the runbook file for the environment; inputs override it', async () => {

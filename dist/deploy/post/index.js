@@ -33368,7 +33368,7 @@ function safeDecode(value) {
 const ICON = { pass: '✅', fail: '❌', warn: '⚠️', skip: '⏭️', info: 'ℹ️', undo: '↩️' };
 function cell(v) {
     const s = v === undefined || v === null || v === '' ? '–' : String(v);
-    return s.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, '<br>');
+    return s.replace(/\|/g, '\\|').replace(/\r?\n/g, '<br>');
 }
 /** Builds the job summary as markdown. */
 class report_Summary {

@@ -1,0 +1,18 @@
+/** The demo is the README's first command: it must keep working. Runs it as a user would and reads its output. */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { it } from 'node:test';
+import { ROOT } from '../harness/run-action.js';
+
+it('npm run demo rehearses the runbook and ends green', () => {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'demo/run.ts'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: 300_000,
+  });
+  assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
+  assert.match(r.stdout, /## ✅ Smoke test passed on demo/);
+  assert.match(r.stdout, /## ❌ Smoke test failed on demo: health, version/);
+  assert.ok(!r.stdout.includes('demo-secret-token-123'), 'the secret header never reaches the output');
+  assert.doesNotMatch(r.stdout, /^❌ /m, 'every demo stage reports success');
+});

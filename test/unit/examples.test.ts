@@ -1,0 +1,16 @@
+/** The sample runbook users copy must be valid against the schema. */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { it } from 'node:test';
+import { parseRunbook } from '../../src/core/runbook.js';
+import { ROOT } from '../harness/run-action.js';
+
+it('examples/runbook.yml is a valid runbook', () => {
+  const rb = parseRunbook(
+    readFileSync(path.join(ROOT, 'examples/runbook.yml'), 'utf8'),
+    'examples/runbook.yml',
+  );
+  assert.deepEqual(Object.keys(rb.environments), ['staging', 'production']);
+  assert.equal(rb.environments.production!.smoke!.monitor, 15 * 60_000);
+});
