@@ -12,11 +12,9 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { CMD, setup } from '../test/harness/deploy-env.js';
 import { startLoad, type LoadSample } from '../test/harness/load.js';
-
-const rounds = Number(process.argv[2] ?? 3);
-const rate = Number(process.argv[3] ?? 200);
 
 interface Row {
   deploy: string;
@@ -48,7 +46,7 @@ function cutover(samples: LoadSample[], start: number, oldVersion: string, end: 
   return late.length ? Math.max(...late.map((s) => s.at)) - start : 0;
 }
 
-async function main(): Promise<void> {
+export async function benchDeploy(rounds = 3, rate = 200): Promise<void> {
   // A broken version is up (its slot answers /version) but unhealthy (/health 503) once it takes traffic.
   const e = await setup({ broken: Array.from({ length: rounds }, (_, i) => `broken-${i + 1}`) });
   const dir = mkdtempSync(path.join(tmpdir(), 'bench-deploy-'));
@@ -141,4 +139,5 @@ async function main(): Promise<void> {
   );
 }
 
-await main();
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href)
+  await benchDeploy(Number(process.argv[2] ?? 3), Number(process.argv[3] ?? 200));

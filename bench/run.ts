@@ -1,12 +1,14 @@
 /**
- * `npm run bench [name...]`: prints tables, never asserts a time. Names: bundles, smoke-test (default: all).
+ * `npm run bench [name...]`: prints tables, never asserts a time. Names: bundles, smoke-test, deploy (default: all).
  */
 import { benchBundles } from './bundles.js';
+import { benchDeploy } from './deploy.js';
 import { benchSmokeTest } from './smoke-test.js';
 
 const benches: Record<string, () => Promise<void>> = {
   bundles: () => benchBundles(),
   'smoke-test': () => benchSmokeTest(),
+  deploy: () => benchDeploy(),
 };
 
 const wanted = process.argv.slice(2);

@@ -4,7 +4,8 @@
  *   1. v2, blue-green: deployed to the idle green slot, checked there, traffic switched, checked publicly.
  *   2. v3, which starts (its slot answers) but is unhealthy once it takes traffic: the public health check
  *      fails after the switch and the action switches back to green by itself.
- * Then it prints both job summaries and the deployments and statuses the fake GitHub recorded.
+ * Then it prints both job summaries and the deployments and statuses the fake GitHub recorded. Throws when an
+ * outcome is not the planned one (v2 live; v3 rolled back with v2 still served), so a wrapper can report it.
  * Wired into `npm run demo` by demo/run.ts; run alone with `node --import tsx demo/deploy.ts`.
  */
 import { pathToFileURL } from 'node:url';
@@ -28,13 +29,24 @@ export async function demoDeploy(opts: { log: (s: string) => void }): Promise<vo
     };
     const served = async () => (await fetch(`${e.proxy.url}/version`)).text();
 
+    const expected: Record<string, { status: string; serves: string }> = {
+      v2: { status: 'success', serves: 'v2' },
+      v3: { status: 'rolled-back', serves: 'v2' },
+    };
+    const surprises: string[] = [];
     for (const version of ['v2', 'v3']) {
       log(`\n━━ deploy ${version} (blue-green) ━━`);
       const r = await e.run({ ...inputs, version });
+      const serves = await served();
       log(
         `exit code ${r.exitCode}, status ${r.outputs.status}, live slot ${r.outputs.slot}, ` +
-          `nginx now serves ${await served()}`,
+          `nginx now serves ${serves}`,
       );
+      if (r.outputs.status !== expected[version]!.status || serves !== expected[version]!.serves)
+        surprises.push(
+          `deploy ${version}: expected status ${expected[version]!.status} serving ${expected[version]!.serves}, ` +
+            `got ${r.outputs.status ?? `exit ${r.exitCode}`} serving ${serves}`,
+        );
       const error = r.annotations.filter((a) => a.level === 'error').at(-1);
       if (error) log(`step error:\n${error.message}`);
       log(`\n── job summary ──\n${r.summary}`);
@@ -52,6 +64,7 @@ export async function demoDeploy(opts: { log: (s: string) => void }): Promise<vo
         );
     }
     log(`GitHub API requests in total: ${e.fake.count()}`);
+    if (surprises.length) throw new Error(`the deploy demo did not go as planned:\n${surprises.join('\n')}`);
   } finally {
     await e.close();
   }
