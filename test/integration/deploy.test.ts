@@ -604,6 +604,26 @@ describe('deploy and the GitHub API', () => {
   });
 });
 
+describe('deploy required contexts', () => {
+  it('GitHub refuses the deployment while a required status check fails: says which, changes nothing', async () => {
+    env = await setup();
+    const e = env;
+    e.fake.seed.commitStatus({
+      owner: 'octo-org',
+      repo: 'app',
+      sha: '0123456789abcdef0123456789abcdef01234567',
+      context: 'ci/build',
+      state: 'failure',
+    });
+    const r = await e.run({ ...blueGreen(e), version: 'v2', 'required-contexts': 'ci/build' });
+    assert.equal(r.exitCode, 1);
+    assert.match(errorOf(r), /conflict \(409\).*Failing contexts: ci\/build \(failure\)/s);
+    assert.match(errorOf(r), /Nothing was changed/);
+    assert.equal(e.slots.history.length, 0);
+    assert.deepEqual(e.deployments(), []);
+  });
+});
+
 describe('deploy runbook file', () => {
   it('takes strategy, commands, slots and health from the environment deploy section', async () => {
     env = await setup();
