@@ -41992,7 +41992,7 @@ class report_Summary {
     }
     table(headers, rows) {
         const lines = [
-            `| ${headers.map(cell).join(' | ')} |`,
+            `| ${headers.map((h) => (h ? cell(h) : ' ')).join(' | ')} |`,
             `| ${headers.map(() => '---').join(' | ')} |`,
             ...rows.map((r) => `| ${r.map(cell).join(' | ')} |`),
         ];
@@ -52241,11 +52241,32 @@ const deploySection = strictObject({
     'environment-url': url().optional().describe('Link shown on the GitHub deployment; default url'),
 })
     .describe('How deploy releases to this environment');
+/** What run-migrations reads; keys are run-migrations' input names. */
+const migrationsSection = strictObject({
+    tool: schemas_enum(['auto', 'sql', 'command', 'dbmate', 'node-pg-migrate', 'knex', 'alembic', 'sqitch'])
+        .optional(),
+    directory: schemas_string().optional().describe('Folder of the migration files, relative to the repository'),
+    table: schemas_string()
+        .regex(/^[A-Za-z_][A-Za-z0-9_$]{0,62}(?:\.[A-Za-z_][A-Za-z0-9_$]{0,62})?$/, 'expected a table name')
+        .optional()
+        .describe('Bookkeeping table of the built-in sql runner'),
+    'lock-timeout': durationField('Longest wait of one statement for a table lock').optional(),
+    'statement-timeout': durationField('Longest run of one statement (0 = none)').optional(),
+    'run-lock-timeout': durationField('Longest wait for another migration run to finish').optional(),
+    lint: schemas_enum(['off', 'warn', 'error'])
+        .optional()
+        .describe('Lint PostgreSQL statements that lock or rewrite'),
+    'status-command': schemas_string().optional().describe('tool: command: prints the migration status'),
+    'apply-command': schemas_string().optional().describe('tool: command: applies pending migrations'),
+    'down-command': schemas_string().optional().describe('tool: command: reverts to $MIGRATION_TARGET'),
+})
+    .describe('Schema migrations of the environment database');
 const environmentSchema = strictObject({
     url: url().optional().describe('Public URL of the environment'),
     smoke: smokeSection.optional(),
     database: databaseSection.optional(),
     deploy: deploySection.optional(),
+    migrations: migrationsSection.optional(),
 });
 const runbookSchema = strictObject({
     $schema: schemas_string().optional(),

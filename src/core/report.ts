@@ -29,7 +29,7 @@ export class Summary {
 
   table(headers: readonly string[], rows: readonly (readonly unknown[])[]): this {
     const lines = [
-      `| ${headers.map(cell).join(' | ')} |`,
+      `| ${headers.map((h) => (h ? cell(h) : ' ')).join(' | ')} |`,
       `| ${headers.map(() => '---').join(' | ')} |`,
       ...rows.map((r) => `| ${r.map(cell).join(' | ')} |`),
     ];

@@ -79,11 +79,37 @@ export const deploySection = z
   })
   .describe('How deploy releases to this environment');
 
+/** What run-migrations reads; keys are run-migrations' input names. */
+export const migrationsSection = z
+  .strictObject({
+    tool: z
+      .enum(['auto', 'sql', 'command', 'dbmate', 'node-pg-migrate', 'knex', 'alembic', 'sqitch'])
+      .optional(),
+    directory: z.string().optional().describe('Folder of the migration files, relative to the repository'),
+    table: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_$]{0,62}(?:\.[A-Za-z_][A-Za-z0-9_$]{0,62})?$/, 'expected a table name')
+      .optional()
+      .describe('Bookkeeping table of the built-in sql runner'),
+    'lock-timeout': durationField('Longest wait of one statement for a table lock').optional(),
+    'statement-timeout': durationField('Longest run of one statement (0 = none)').optional(),
+    'run-lock-timeout': durationField('Longest wait for another migration run to finish').optional(),
+    lint: z
+      .enum(['off', 'warn', 'error'])
+      .optional()
+      .describe('Lint PostgreSQL statements that lock or rewrite'),
+    'status-command': z.string().optional().describe('tool: command: prints the migration status'),
+    'apply-command': z.string().optional().describe('tool: command: applies pending migrations'),
+    'down-command': z.string().optional().describe('tool: command: reverts to $MIGRATION_TARGET'),
+  })
+  .describe('Schema migrations of the environment database');
+
 export const environmentSchema = z.strictObject({
   url: z.url().optional().describe('Public URL of the environment'),
   smoke: smokeSection.optional(),
   database: databaseSection.optional(),
   deploy: deploySection.optional(),
+  migrations: migrationsSection.optional(),
 });
 
 export const runbookSchema = z

@@ -11,6 +11,8 @@ it('npm run demo rehearses the runbook and ends green', () => {
     timeout: 300_000,
   });
   assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
+  assert.match(r.stdout, /## ✅ Dry-run on demo: 4 migrations would apply/);
+  assert.match(r.stdout, /## ✅ Applied 4 migrations on demo: version 0 → 20260104090000/);
   assert.match(r.stdout, /## ✅ Smoke test passed on demo/);
   assert.match(r.stdout, /## ❌ Smoke test failed on demo: health, version/);
   assert.ok(!r.stdout.includes('demo-secret-token-123'), 'the secret header never reaches the output');

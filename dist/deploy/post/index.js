@@ -33383,7 +33383,7 @@ class report_Summary {
     }
     table(headers, rows) {
         const lines = [
-            `| ${headers.map(cell).join(' | ')} |`,
+            `| ${headers.map((h) => (h ? cell(h) : ' ')).join(' | ')} |`,
             `| ${headers.map(() => '---').join(' | ')} |`,
             ...rows.map((r) => `| ${r.map(cell).join(' | ')} |`),
         ];

@@ -1,0 +1,2 @@
+drop table order_lines;
+drop table orders;

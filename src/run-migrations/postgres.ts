@@ -1,0 +1,195 @@
+/** The built-in runner's PostgreSQL session (pg): advisory lock, transactional DDL, character error positions. */
+import pg from 'pg';
+import type { DbUrl } from '../core/db-url.js';
+import { errorMessage } from '../core/errors.js';
+import { advisoryKey, RunLockBusy, SqlError, type Session, type SessionOptions } from './engine.js';
+import type { AppliedRow } from './plan.js';
+
+function quoteIdent(name: string): string {
+  return name
+    .split('.')
+    .map((p) => `"${p.replace(/"/g, '""')}"`)
+    .join('.');
+}
+
+function toSqlError(e: unknown): SqlError {
+  if (e instanceof SqlError) return e;
+  const err = e as Partial<pg.DatabaseError> & { message?: string };
+  const code = typeof err.code === 'string' ? err.code : undefined;
+  const message = errorMessage(e);
+  let kind: SqlError['kind'] = 'other';
+  if (code === '55P03') kind = 'lock-timeout';
+  else if (code === '57014' && /statement timeout/i.test(message)) kind = 'statement-timeout';
+  else if (code === '57014') kind = 'cancelled';
+  else if (!code || /^08/.test(code) || /Connection terminated|ECONN|ETIMEDOUT/i.test(message))
+    kind = 'connection';
+  const position = err.position ? Number(err.position) : undefined;
+  return new SqlError(message, kind, code, position, undefined, err.detail, err.hint);
+}
+
+export async function openPostgres(db: DbUrl, opts: SessionOptions): Promise<Session> {
+  const sslmode = db.params.sslmode;
+  const ssl =
+    sslmode === 'require' || sslmode === 'prefer' || sslmode === 'no-verify'
+      ? { rejectUnauthorized: false }
+      : sslmode === 'verify-ca' || sslmode === 'verify-full'
+        ? true
+        : undefined;
+  const config: pg.ClientConfig = {
+    host: db.host,
+    port: db.port,
+    user: db.user || undefined,
+    password: db.password || undefined,
+    database: db.database || undefined,
+    ssl,
+    application_name: opts.applicationName.slice(0, 63),
+    connectionTimeoutMillis: opts.connectTimeoutMs,
+  };
+  const client = new pg.Client(config);
+  // An idle client's error (server restart, network) must not crash the process: the next query reports it.
+  client.on('error', () => {});
+  try {
+    await client.connect();
+  } catch (e) {
+    throw new SqlError(errorMessage(e), 'connection');
+  }
+  const q = async (text: string, values?: unknown[]) => {
+    try {
+      return await client.query(text, values);
+    } catch (e) {
+      throw toSqlError(e);
+    }
+  };
+  const info = await q(
+    `select current_setting('server_version') as v, current_setting('server_version_num')::int as n`,
+  );
+  const pid = Number((await q('select pg_backend_pid() as pid')).rows[0].pid);
+  const table = quoteIdent(opts.table);
+  const key = advisoryKey(opts.table);
+  let lockTimeoutMs = 0;
+  let statementTimeoutMs = 0;
+
+  return {
+    engine: 'postgres',
+    transactionalDdl: true,
+    serverVersion: `PostgreSQL ${String(info.rows[0].v).split(' ')[0]}`,
+    serverVersionNum: info.rows[0].n as number,
+    async tableExists() {
+      const r = await q('select to_regclass($1) is not null as present', [table]);
+      return r.rows[0].present as boolean;
+    },
+    async ensureTable() {
+      await q(`create table if not exists ${table} (
+        version varchar(64) primary key,
+        name varchar(255) not null,
+        checksum char(64) not null,
+        applied_at timestamptz not null default now(),
+        duration_ms integer,
+        applied_by varchar(255) not null default ''
+      )`);
+    },
+    async readApplied(): Promise<AppliedRow[]> {
+      const r = await q(
+        `select version, name, checksum, to_char(applied_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') as applied_at,
+                duration_ms, applied_by from ${table}`,
+      );
+      return r.rows.map((x: Record<string, unknown>) => ({
+        version: String(x.version),
+        name: String(x.name),
+        checksum: String(x.checksum).trim(),
+        appliedAt: String(x.applied_at),
+        durationMs: x.duration_ms === null ? null : Number(x.duration_ms),
+        appliedBy: String(x.applied_by),
+      }));
+    },
+    async lock(timeoutMs) {
+      // The wait is bounded by run-lock-timeout alone: statement_timeout must not cut it short.
+      await q(`select set_config('lock_timeout', $1, false), set_config('statement_timeout', '0', false)`, [
+        `${Math.max(1, Math.round(timeoutMs))}ms`,
+      ]);
+      try {
+        await q('select pg_advisory_lock($1::bigint)', [key]);
+      } catch (e) {
+        if (e instanceof SqlError && e.kind === 'lock-timeout') {
+          const holders = await q(
+            `select a.pid, a.application_name, to_char(a.backend_start at time zone 'UTC', 'HH24:MI:SS') as since
+               from pg_locks l join pg_stat_activity a on a.pid = l.pid
+              where l.locktype = 'advisory' and l.granted and l.database = (select oid from pg_database where datname = current_database())
+                and l.classid = (($1::bigint >> 32) & 4294967295)::oid and l.objid = ($1::bigint & 4294967295)::oid`,
+            [key],
+          ).catch(() => ({ rows: [] as Record<string, unknown>[] }));
+          const who = holders.rows
+            .map(
+              (h) =>
+                `backend pid ${String(h.pid)} "${String(h.application_name)}" connected since ${String(h.since)} UTC`,
+            )
+            .join('; ');
+          throw new RunLockBusy(who || 'another session (it could not be identified)');
+        }
+        throw e;
+      } finally {
+        await q(`select set_config('lock_timeout', $1, false), set_config('statement_timeout', $2, false)`, [
+          `${lockTimeoutMs}ms`,
+          `${statementTimeoutMs}ms`,
+        ]).catch(() => undefined);
+      }
+    },
+    async unlock() {
+      await q('select pg_advisory_unlock($1::bigint)', [key]);
+    },
+    async setTimeouts(lockMs, statementMs) {
+      lockTimeoutMs = Math.round(lockMs);
+      statementTimeoutMs = Math.round(statementMs);
+      await q(`select set_config('lock_timeout', $1, false), set_config('statement_timeout', $2, false)`, [
+        `${lockTimeoutMs}ms`,
+        `${Math.round(statementMs)}ms`,
+      ]);
+      return [];
+    },
+    begin: async () => void (await q('begin')),
+    commit: async () => void (await q('commit')),
+    rollback: async () => void (await q('rollback')),
+    exec: async (sql) => void (await q(sql)),
+    async record(row) {
+      await q(
+        `insert into ${table} (version, name, checksum, duration_ms, applied_by) values ($1, $2, $3, $4, $5)`,
+        [row.version, row.name, row.checksum, row.durationMs, row.appliedBy.slice(0, 255)],
+      );
+    },
+    async unrecord(version) {
+      await q(`delete from ${table} where version = $1`, [version]);
+    },
+    async describeBlockers() {
+      const r = await q(
+        `select pid, coalesce(state, '') as state, coalesce(round(extract(epoch from now() - xact_start))::int, 0) as secs,
+                left(regexp_replace(query, '\\s+', ' ', 'g'), 120) as query
+           from pg_stat_activity
+          where datname = current_database() and pid <> pg_backend_pid() and xact_start is not null
+          order by xact_start limit 5`,
+      ).catch(() => ({ rows: [] as Record<string, unknown>[] }));
+      return r.rows.map(
+        (x) =>
+          `pid ${String(x.pid)} (${String(x.state)}, transaction open for ${String(x.secs)}s): ${String(x.query)}`,
+      );
+    },
+    async readToolTable(name) {
+      const present = await q('select to_regclass($1) is not null as present', [quoteIdent(name)]);
+      if (!present.rows[0].present) return [];
+      const r = await q(`select name from ${quoteIdent(name)} order by run_on, id`);
+      return r.rows.map((x: Record<string, unknown>) => String(x.name));
+    },
+    async close() {
+      await client.end().catch(() => undefined);
+    },
+    async cancel() {
+      const side = new pg.Client({ ...config, application_name: 'run-migrations (cancel)' });
+      side.on('error', () => {});
+      try {
+        await side.connect();
+        await side.query('select pg_cancel_backend($1)', [pid]);
+      } finally {
+        await side.end().catch(() => undefined);
+      }
+    },
+  };
+}
