@@ -73106,11 +73106,14 @@ const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createReq
 const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 // EXTERNAL MODULE: external "node:events"
 var external_node_events_ = __nccwpck_require__(8474);
+;// CONCATENATED MODULE: external "node:stream/promises"
+const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
 ;// CONCATENATED MODULE: ./src/core/proc.ts
 /**
  * The one place that spawns processes. Commands are an executable plus an argument array, never a shell
  * string built from inputs. Secrets go to the child through `env` (or a file the caller writes), never argv.
  */
+
 
 
 
@@ -73145,6 +73148,7 @@ const runProcess = (req) => new Promise((resolve, reject) => {
     let stderr = '';
     let timedOut = false;
     let aborted = false;
+    let streamError;
     let killTimer;
     const pending = [];
     const killTree = () => {
@@ -73204,6 +73208,14 @@ const runProcess = (req) => new Promise((resolve, reject) => {
         child.stdout.pipe(file);
         pending.push((0,external_node_events_.once)(file, 'close'));
     }
+    else if (req.stdout) {
+        const sink = req.stdout;
+        child.stdout.pipe(sink);
+        pending.push((0,promises_namespaceObject.finished)(sink).catch((e) => {
+            streamError ??= `writing the output failed: ${e instanceof Error ? e.message : String(e)}`;
+            killTree();
+        }));
+    }
     else {
         child.stdout.setEncoding('utf8');
         child.stdout.on('data', (c) => {
@@ -73219,7 +73231,17 @@ const runProcess = (req) => new Promise((resolve, reject) => {
     child.stdin.on('error', () => {
         /* the child may exit without reading stdin */
     });
-    child.stdin.end(req.input ?? '');
+    if (req.stdin) {
+        const source = req.stdin;
+        source.pipe(child.stdin);
+        source.on('error', (e) => {
+            streamError ??= `reading the input failed: ${e instanceof Error ? e.message : String(e)}`;
+            source.unpipe(child.stdin);
+            killTree();
+        });
+    }
+    else
+        child.stdin.end(req.input ?? '');
     child.on('error', (err) => {
         if (timer)
             clearTimeout(timer);
@@ -73242,11 +73264,14 @@ const runProcess = (req) => new Promise((resolve, reject) => {
             durationMs: Math.round(performance.now() - started),
             timedOut,
             aborted,
+            ...(streamError !== undefined ? { streamError } : {}),
         }));
     });
 });
 /** A one-line description of how a process ended, for messages. */
-function describeExit(r, timeoutMs) {
+function proc_describeExit(r, timeoutMs) {
+    if (r.streamError)
+        return `was stopped: ${r.streamError}`;
     if (r.timedOut)
         return `timed out after ${timeoutMs ?? r.durationMs} ms and was stopped`;
     if (r.aborted)
@@ -73256,7 +73281,7 @@ function describeExit(r, timeoutMs) {
     return `exited with code ${r.exitCode}`;
 }
 /** The last `n` non-empty lines of a stream, for failure messages. */
-function tail(text, n = 10) {
+function proc_tail(text, n = 10) {
     return text
         .split('\n')
         .filter((l) => l.trim() !== '')
@@ -73544,79 +73569,6 @@ async function runAction(actionName, main, makeContext = createContext) {
         }
         process.exitCode = 1;
     }
-}
-
-;// CONCATENATED MODULE: ./src/core/db-url.ts
-const SCHEMES = {
-    'postgres:': 'postgres',
-    'postgresql:': 'postgres',
-    'mysql:': 'mysql',
-    'mariadb:': 'mysql',
-};
-const DEFAULT_PORTS = { postgres: 5432, mysql: 3306 };
-class DbUrlError extends Error {
-    name = 'DbUrlError';
-}
-/** The engine a URL's scheme names, or undefined for another or an unparseable URL. */
-function engineOf(url) {
-    const m = /^([a-z][a-z0-9+.-]*:)\/\//i.exec(url.trim());
-    return m ? SCHEMES[m[1].toLowerCase()] : undefined;
-}
-/** Parse a database URL. Errors name the problem and the scheme, never the password. */
-function parseDatabaseUrl(url) {
-    const text = url.trim();
-    let u;
-    try {
-        u = new URL(text);
-    }
-    catch {
-        throw new DbUrlError('is not a URL; expected e.g. postgres://user:password@host:5432/dbname or mysql://user:password@host:3306/dbname');
-    }
-    const engine = SCHEMES[u.protocol.toLowerCase()];
-    if (!engine)
-        throw new DbUrlError(`has the scheme ${JSON.stringify(u.protocol)}; expected postgres://, postgresql://, mysql:// or mariadb://`);
-    if (!u.hostname)
-        throw new DbUrlError('has no host; expected e.g. postgres://user@db.internal:5432/app');
-    const database = decodeURIComponent(u.pathname.replace(/^\//, ''));
-    if (database.includes('/'))
-        throw new DbUrlError(`has a path with more than a database name (${JSON.stringify(u.pathname)})`);
-    return {
-        engine,
-        scheme: u.protocol.slice(0, -1).toLowerCase(),
-        host: u.hostname.replace(/^\[|\]$/g, ''),
-        port: u.port ? Number(u.port) : DEFAULT_PORTS[engine],
-        user: decodeURIComponent(u.username),
-        password: decodeURIComponent(u.password),
-        database,
-        params: Object.fromEntries(u.searchParams),
-    };
-}
-/** Register the URL's password (and its encoded forms) as secrets; returns the URL with the password as ***. */
-function registerDatabaseUrl(secrets, url) {
-    return secrets.addUrl(url.trim());
-}
-/** The URL with its password replaced by *** (for messages that must show which database was meant). */
-function maskDatabaseUrl(url) {
-    try {
-        const u = new URL(url.trim());
-        if (u.password)
-            u.password = '***';
-        return u.toString();
-    }
-    catch {
-        return '(unparseable URL)';
-    }
-}
-/** The same URL pointing at another database on the same server. */
-function withDatabase(url, database) {
-    const u = new URL(url.trim());
-    u.pathname = `/${encodeURIComponent(database)}`;
-    return u.toString();
-}
-/** `host:port/database`, for summaries: identifies the database without credentials. */
-function describeDatabase(db) {
-    const host = db.host.includes(':') ? `[${db.host}]` : db.host;
-    return `${db.engine === 'postgres' ? 'PostgreSQL' : 'MySQL/MariaDB'} ${host}:${db.port}/${db.database}`;
 }
 
 ;// CONCATENATED MODULE: external "node:path"
@@ -83715,12 +83667,25 @@ const migrationsSection = strictObject({
     'down-command': schemas_string().optional().describe('tool: command: reverts to $MIGRATION_TARGET'),
 })
     .describe('Schema migrations of the environment database');
+/** What backup-db reads; keys are backup-db's input names. */
+const backupSection = strictObject({
+    directory: schemas_string().optional().describe('Where backups are written and looked for'),
+    name: schemas_string()
+        .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'expected letters, digits, ".", "_" or "-"')
+        .optional()
+        .describe('First part of the backup file name (default: the database name)'),
+    format: schemas_enum(['custom', 'directory', 'plain']).optional().describe('PostgreSQL dump format'),
+    verify: schemas_enum(['none', 'list', 'restore']).optional().describe('How each backup is verified'),
+    'max-age': durationField('Age above which check-age fails').optional(),
+})
+    .describe('Database backups (backup-db)');
 const environmentSchema = strictObject({
     url: url().optional().describe('Public URL of the environment'),
     smoke: smokeSection.optional(),
     database: databaseSection.optional(),
     deploy: deploySection.optional(),
     migrations: migrationsSection.optional(),
+    backup: backupSection.optional(),
 });
 const runbookSchema = strictObject({
     $schema: schemas_string().optional(),
@@ -83774,6 +83739,674 @@ function parseRunbook(text, name) {
 /** input ?? runbook ?? default, for each key. */
 function firstDefined(...values) {
     return values.find((v) => v !== undefined);
+}
+
+// EXTERNAL MODULE: external "node:stream"
+var external_node_stream_ = __nccwpck_require__(7075);
+;// CONCATENATED MODULE: ./src/core/db.ts
+/**
+ * Database plumbing shared by every action that talks to PostgreSQL or MySQL/MariaDB through their command-line
+ * clients (psql, pg_dump, pg_restore, mariadb, mariadb-dump, mysql, mysqldump): URL parsing, credentials
+ * handed to the tools by environment or a 0600 option file (never argv), SQL run through the client with the
+ * SQL on stdin, the server's version, and the choice of the client whose major version matches the server.
+ * Nothing here knows about backups or migrations.
+ */
+
+
+
+
+
+
+const ENGINES = (/* unused pure expression or super */ null && (['postgres', 'mysql']));
+const SCHEMES = {
+    'postgres:': 'postgres',
+    'postgresql:': 'postgres',
+    'mysql:': 'mysql',
+    'mariadb:': 'mysql',
+};
+const DEFAULT_PORT = { postgres: 5432, mysql: 3306 };
+/** The engine a URL scheme names (`postgres:`/`postgresql:` → postgres, `mysql:`/`mariadb:` → mysql). */
+function engineFromScheme(protocol) {
+    return SCHEMES[protocol.toLowerCase().endsWith(':') ? protocol.toLowerCase() : `${protocol.toLowerCase()}:`];
+}
+function db_decode(part, what, label) {
+    try {
+        return decodeURIComponent(part);
+    }
+    catch {
+        throw new ConfigurationError(`${label}: the ${what} is not valid percent-encoding.`, 'Encode reserved characters in the user and password (e.g. @ as %40, : as %3A, / as %2F).');
+    }
+}
+/**
+ * Parse `postgres://user:pass@host:port/db?sslmode=require` (and postgresql://, mysql://, mariadb://).
+ * `engine` names the engine for URLs whose scheme says nothing (e.g. a proxy's); it must agree with a scheme
+ * that does. `label` starts every error message (e.g. `Input "database-url"`); the password is never echoed.
+ */
+function parseDatabaseUrl(url, opts = {}) {
+    const label = opts.label ?? 'Database URL';
+    const text = url.trim();
+    const schemeMatch = /^([a-z][a-z0-9+.-]*):\/\//i.exec(text);
+    if (!schemeMatch)
+        throw new ConfigurationError(`${label}: expected a URL such as postgres://user@host:5432/dbname or mysql://user@host:3306/dbname.`, 'Pass the password inside the URL from a secret, e.g. database-url: ${{ secrets.DATABASE_URL }}.');
+    const fromScheme = engineFromScheme(schemeMatch[1]);
+    if (fromScheme && opts.engine && fromScheme !== opts.engine)
+        throw new ConfigurationError(`${label}: the scheme ${inputs_quote(`${schemeMatch[1]}://`)} is ${fromScheme}, but the engine was set to ${opts.engine}.`, 'Remove the engine setting (the scheme decides), or fix the URL.');
+    const engine = fromScheme ?? opts.engine;
+    if (!engine)
+        throw new ConfigurationError(`${label}: unknown scheme ${inputs_quote(`${schemeMatch[1]}://`)}; expected postgres://, postgresql://, mysql:// or mariadb://.`, opts.engineInput ? `Or set the input "${opts.engineInput}" to postgres or mysql.` : undefined);
+    // WHATWG URL only parses host/port/userinfo for "special" schemes; parse as http with the same authority.
+    let u;
+    try {
+        u = new URL(`http://${text.slice(schemeMatch[0].length)}`);
+    }
+    catch {
+        throw new ConfigurationError(`${label}: not a valid URL after the scheme (host, port or user info malformed).`, 'Expected scheme://user:password@host:port/dbname; percent-encode reserved characters in the password.');
+    }
+    const database = db_decode(u.pathname.replace(/^\//, ''), 'database name', label);
+    if (!database || database.includes('/'))
+        throw new ConfigurationError(`${label}: no database name; expected …@host:port/dbname (got the path ${inputs_quote(u.pathname || '/')}).`);
+    const host = u.hostname.replace(/^\[(.*)\]$/, '$1');
+    if (!host)
+        throw new ConfigurationError(`${label}: no host; expected …@host:port/dbname.`);
+    const port = u.port ? Number(u.port) : DEFAULT_PORT[engine];
+    const params = {};
+    for (const [k, v] of u.searchParams)
+        params[k] = v;
+    return {
+        engine,
+        host,
+        port,
+        user: db_decode(u.username, 'user name', label),
+        password: db_decode(u.password, 'password', label),
+        database,
+        params,
+    };
+}
+/** host:port/database as engine://user@host:port/database, for logs (never the password). */
+function describeTarget(t) {
+    const host = t.host.includes(':') ? `[${t.host}]` : t.host;
+    return `${t.engine}://${t.user ? `${encodeURIComponent(t.user)}@` : ''}${host}:${t.port}/${t.database}`;
+}
+/** `PostgreSQL host:port/database`, for summaries: names the database without credentials. */
+function describeDatabase(t) {
+    const host = t.host.includes(':') ? `[${t.host}]` : t.host;
+    return `${t.engine === 'postgres' ? 'PostgreSQL' : 'MySQL/MariaDB'} ${host}:${t.port}/${t.database}`;
+}
+function withDatabase(t, database) {
+    return { ...t, database };
+}
+/** Identifier quoting: "name" for PostgreSQL, `name` for MySQL. */
+function quoteIdent(engine, name) {
+    return engine === 'postgres' ? `"${name.replace(/"/g, '""')}"` : `\`${name.replace(/`/g, '``')}\``;
+}
+/** String literal quoting ('it''s'; MySQL also escapes backslashes). */
+function quoteLiteral(engine, value) {
+    const v = engine === 'mysql' ? value.replace(/\\/g, '\\\\') : value;
+    return `'${v.replace(/'/g, "''")}'`;
+}
+/** A qualified table name (`schema.table` for PostgreSQL, `table` for MySQL), quoted. */
+function quoteTable(engine, table) {
+    return engine === 'postgres' && table.schema
+        ? `${quoteIdent(engine, table.schema)}.${quoteIdent(engine, table.name)}`
+        : quoteIdent(engine, table.name);
+}
+/** A libpq connection string naming only a database (so a name containing `=` is never read as conninfo). */
+function pgDbnameArg(database) {
+    return `dbname='${database.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+}
+const PG_SSL_PARAMS = {
+    sslmode: 'PGSSLMODE',
+    sslrootcert: 'PGSSLROOTCERT',
+    sslcert: 'PGSSLCERT',
+    sslkey: 'PGSSLKEY',
+    sslcrl: 'PGSSLCRL',
+    application_name: 'PGAPPNAME',
+    options: 'PGOPTIONS',
+    target_session_attrs: 'PGTARGETSESSIONATTRS',
+    connect_timeout: 'PGCONNECT_TIMEOUT',
+};
+/** MariaDB/MySQL option-file value: double-quoted with \\ and \" escaped (newlines as \n). */
+function optionFileValue(value) {
+    return `"${value
+        .replace(/\\/g, '\\\\')
+        .replace(/"/g, '\\"')
+        .replace(/\n/g, '\\n')
+        .replace(/\r/g, '\\r')
+        .replace(/\t/g, '\\t')}"`;
+}
+const MYSQL_SSL_PARAMS = {
+    'ssl-ca': 'ssl-ca',
+    sslca: 'ssl-ca',
+    'ssl-cert': 'ssl-cert',
+    'ssl-key': 'ssl-key',
+};
+/**
+ * How a tool receives the connection: PostgreSQL tools read PG* variables (PGPASSWORD, never argv; the
+ * user's PGSERVICE/PGPASSFILE/PGDATABASE are cleared so nothing else decides where we connect). MySQL tools
+ * read a 0600 `[client]` option file written in a fresh 0700 directory under `tmpDir`.
+ */
+function prepareCredentials(t, opts) {
+    if (t.engine === 'postgres') {
+        const env = {
+            PGHOST: t.host,
+            PGPORT: String(t.port),
+            PGUSER: t.user || undefined,
+            PGPASSWORD: t.password || undefined,
+            PGDATABASE: t.database,
+            PGCONNECT_TIMEOUT: String(Math.max(2, opts.connectTimeoutSec)),
+            PGSERVICE: undefined,
+            PGSERVICEFILE: undefined,
+            PGCLUSTER: undefined,
+            PGAPPNAME: 'deploy-runbook',
+        };
+        // With a password in the URL, no ~/.pgpass or PGPASSFILE decides instead; without one, they still may.
+        if (t.password)
+            env.PGPASSFILE = undefined;
+        for (const [param, variable] of Object.entries(PG_SSL_PARAMS))
+            if (t.params[param] !== undefined)
+                env[variable] = t.params[param];
+        return { env, leadingArgs: [], dispose: () => undefined };
+    }
+    const dir = mkdtempSync(path.join(opts.tmpDir, 'dbcred-'));
+    const file = path.join(dir, 'client.cnf');
+    const lines = ['[client]', `host=${optionFileValue(t.host)}`, `port=${t.port}`];
+    if (t.user)
+        lines.push(`user=${optionFileValue(t.user)}`);
+    // An empty password line means "empty password", not "prompt"; only written when there is one.
+    if (t.password)
+        lines.push(`password=${optionFileValue(t.password)}`);
+    if (t.host !== 'localhost')
+        lines.push('protocol=TCP');
+    const sslMode = t.params['ssl-mode'] ?? t.params.sslmode;
+    if (sslMode && /^(required|require|verify[-_]ca|verify[-_]identity|verify[-_]full)$/i.test(sslMode))
+        lines.push('ssl');
+    if (sslMode && /^verify/i.test(sslMode))
+        lines.push('ssl-verify-server-cert');
+    for (const [param, option] of Object.entries(MYSQL_SSL_PARAMS))
+        if (t.params[param] !== undefined)
+            lines.push(`${option}=${optionFileValue(t.params[param])}`);
+    // Only the interactive client has a connect timeout (mysqldump/mariadb-dump reject the option); dumps run
+    // after a query has connected, and every tool run is bounded by its own timeout.
+    lines.push('[mysql]', `connect-timeout=${Math.max(2, opts.connectTimeoutSec)}`);
+    writeFileSync(file, `${lines.join('\n')}\n`, { mode: 0o600 });
+    return {
+        // The MYSQL_PWD/MYSQL_HOST a caller's environment may carry must not override the file.
+        env: { MYSQL_PWD: undefined, MYSQL_HOST: undefined, MYSQL_TCP_PORT: undefined },
+        leadingArgs: [`--defaults-extra-file=${file}`],
+        dispose: () => rmSync(dir, { recursive: true, force: true }),
+    };
+}
+/** Major version from a version number: PostgreSQL 10+ → `15`; PostgreSQL 9.x and MySQL → `9.6`, `10.11`, `8.0`. */
+function majorOf(engine, version) {
+    const m = /(\d+)(?:\.(\d+))?/.exec(version);
+    if (!m)
+        return '';
+    if (engine === 'postgres' && Number(m[1]) >= 10)
+        return m[1];
+    return m[2] !== undefined ? `${m[1]}.${m[2]}` : m[1];
+}
+/** `pg_dump (PostgreSQL) 15.20 (Debian …)` → `15.20`; `mariadb-dump  Ver 10.19 Distrib 10.11.19-MariaDB` → `10.11.19-MariaDB`. */
+function parseToolVersion(output) {
+    const distrib = /Distrib\s+([0-9][^\s,]*)/.exec(output);
+    if (distrib)
+        return distrib[1];
+    const pg = /\(PostgreSQL\)\s+([0-9][^\s]*)/.exec(output);
+    if (pg)
+        return pg[1];
+    const mysql8 = /\bVer\s+([0-9]+\.[0-9][^\s]*)/.exec(output);
+    return mysql8?.[1];
+}
+const PG_LIB_DIR = '/usr/lib/postgresql';
+function isExecutable(file) {
+    try {
+        accessSync(file, constants.X_OK);
+        return true;
+    }
+    catch {
+        return false;
+    }
+}
+/** Debian's postgresql-common wrapper (/usr/bin/psql → pg_wrapper), which picks a version by itself. */
+function isPgWrapper(file) {
+    try {
+        return path.basename(realpathSync(file)) === 'pg_wrapper';
+    }
+    catch {
+        return false;
+    }
+}
+/** Every executable named `tool` on PATH, in PATH order. */
+function whichAll(tool, pathEnv) {
+    return pathEnv
+        .split(path.delimiter)
+        .filter(Boolean)
+        .map((d) => path.join(d, tool))
+        .filter(isExecutable);
+}
+/** Candidate paths of `tool` for a server of `major`, in the order they should be tried (existing files only). */
+function clientCandidates(engine, tool, major, s) {
+    if (s.clientPath) {
+        const p = path.join(s.clientPath, tool);
+        return isExecutable(p) ? [p] : [];
+    }
+    const out = [];
+    if (engine === 'postgres') {
+        const versioned = path.join(s.pgLibDir ?? PG_LIB_DIR, major, 'bin', tool);
+        if (isExecutable(versioned))
+            out.push(versioned);
+    }
+    for (const p of whichAll(tool, s.pathEnv))
+        if (!out.includes(p))
+            out.push(p);
+    return out;
+}
+/** Installed `/usr/lib/postgresql/<major>/bin` directories, newest first (for any-version tools like psql). */
+function installedPgMajors(pgLibDir = PG_LIB_DIR) {
+    try {
+        return readdirSync(pgLibDir)
+            .filter((d) => /^\d+(\.\d+)?$/.test(d))
+            .sort((a, b) => Number(b) - Number(a));
+    }
+    catch {
+        return [];
+    }
+}
+/** What to install to get `tool` for a server version, for error messages. */
+function installHint(engine, flavor, major) {
+    if (engine === 'postgres')
+        return (`Install the PostgreSQL ${major} client: on Debian/Ubuntu runners \`sudo apt-get install -y postgresql-client-${major}\` ` +
+            `(add the PGDG repository, apt.postgresql.org, if your distribution lacks it), then it is found in ` +
+            `/usr/lib/postgresql/${major}/bin; or set the input "client-path" to a directory holding the ${major} client tools.`);
+    return flavor === 'mariadb'
+        ? `Install the MariaDB client (\`sudo apt-get install -y mariadb-client\`) or set the input "client-path" to a directory holding mariadb-dump and mariadb.`
+        : `Install the MySQL ${major} client (\`sudo apt-get install -y mysql-client\`) or set the input "client-path" to a directory holding mysqldump and mysql.`;
+}
+class DatabaseError extends (/* unused pure expression or super */ null && (Error)) {
+    name = 'DatabaseError';
+}
+/** `schema.name` (PostgreSQL) or `name` (MySQL): the key tables are reported and compared by. */
+function tableKey(t) {
+    return t.schema ? `${t.schema}.${t.name}` : t.name;
+}
+const FIELD = '\x1f';
+const RECORD = '\x1e';
+/** MySQL batch-mode unescaping (\\t \\n \\0 \\\\) of one field. */
+function unescapeBatchField(s) {
+    return s.replace(/\\([tn0\\])/g, (_m, c) => c === 't' ? '\t' : c === 'n' ? '\n' : c === '0' ? '\0' : '\\');
+}
+/**
+ * One database reached through its command-line clients. Queries go through psql/mariadb with the SQL on stdin;
+ * other tools (dump, restore) are run with `runTool`, which adds the credentials. Call `dispose()` when done.
+ */
+class DatabaseClient {
+    target;
+    o;
+    creds;
+    serverVersionCache;
+    queryTool;
+    constructor(target, o) {
+        this.target = target;
+        this.o = o;
+        this.creds = prepareCredentials(target, { tmpDir: o.tmpDir, connectTimeoutSec: o.connectTimeoutSec });
+    }
+    get engine() {
+        return this.target.engine;
+    }
+    dispose() {
+        this.creds.dispose();
+    }
+    /** The same server and credentials, another database. */
+    forDatabase(database) {
+        const c = new DatabaseClient(withDatabase(this.target, database), this.o);
+        c.serverVersionCache = this.serverVersionCache;
+        c.queryTool = this.queryTool;
+        return c;
+    }
+    /** Run a tool with the connection's credentials (env, and the MySQL option file as first argument). */
+    runTool(req) {
+        return this.o.exec({
+            signal: this.o.signal,
+            ...req,
+            args: [...this.creds.leadingArgs, ...req.args],
+            env: { ...this.creds.env, ...req.env },
+        });
+    }
+    /** The psql used for queries (PostgreSQL only). */
+    psqlPath() {
+        return this.resolveQueryTool();
+    }
+    /**
+     * The interactive client used for SQL: psql (any version reads any server) or mariadb/mysql. Order:
+     * client-path, then PATH, then Debian's versioned dirs; but Debian's pg_wrapper (a Perl script that costs
+     * ~60 ms a call) is passed over for a versioned psql when one is installed.
+     */
+    resolveQueryTool() {
+        if (this.queryTool)
+            return this.queryTool;
+        const names = this.engine === 'postgres' ? ['psql'] : ['mariadb', 'mysql'];
+        const s = this.o.search;
+        const versioned = this.engine === 'postgres'
+            ? installedPgMajors(s.pgLibDir)
+                .map((major) => path.join(s.pgLibDir ?? PG_LIB_DIR, major, 'bin', 'psql'))
+                .filter(isExecutable)
+            : [];
+        for (const n of names) {
+            const onPath = whichAll(n, s.pathEnv);
+            const found = [
+                ...(s.clientPath ? clientCandidates(this.engine, n, '', s) : []),
+                ...onPath.filter((p) => !isPgWrapper(p)),
+                ...versioned,
+                ...onPath,
+            ];
+            if (found[0])
+                return (this.queryTool = found[0]);
+        }
+        const where = s.clientPath ? `in ${s.clientPath} (input "client-path") or on PATH` : 'on PATH';
+        throw new DatabaseError(`No ${names.join(' or ')} client found ${where}: it is needed to query the ${this.engine} server. ` +
+            (this.engine === 'postgres'
+                ? 'Install postgresql-client (`sudo apt-get install -y postgresql-client`).'
+                : 'Install mariadb-client or mysql-client (`sudo apt-get install -y mariadb-client`).'));
+    }
+    /**
+     * Run SQL (on stdin, never argv) and return the rows as arrays of strings (NULL as null). Fails with the
+     * server's message, the target (no password) and what it means.
+     */
+    async query(sql, what, timeoutMs = this.o.queryTimeoutMs) {
+        const tool = this.resolveQueryTool();
+        const args = this.engine === 'postgres'
+            ? ['-X', '-A', '-t', '-q', '-w', '-v', 'ON_ERROR_STOP=1', '-F', FIELD, '-R', RECORD, '-P', 'null=\\N']
+            : ['--batch', '--skip-column-names', '--default-character-set=utf8mb4', this.target.database];
+        const r = await this.runTool({ command: tool, args, input: sql, timeoutMs });
+        if (r.exitCode !== 0)
+            throw new DatabaseError(this.failure(`${what}`, r, timeoutMs));
+        if (this.engine === 'postgres') {
+            return r.stdout
+                .split(RECORD)
+                .map((rec) => rec.replace(/^\n/, ''))
+                .filter((rec) => rec !== '' && rec !== '\n')
+                .map((rec) => rec
+                .replace(/\n$/, '')
+                .split(FIELD)
+                .map((f) => (f === '\\N' ? null : f)));
+        }
+        return r.stdout
+            .split('\n')
+            .filter((l) => l !== '')
+            .map((l) => l.split('\t').map((f) => (f === 'NULL' ? null : unescapeBatchField(f))));
+    }
+    /** A failure message for an on-call engineer: what failed, against what, the tool's words, and what to check. */
+    failure(what, r, timeoutMs) {
+        const where = describeTarget(this.target);
+        const detail = tail(r.stderr, 8) || tail(r.stdout, 4);
+        const hints = [];
+        const e = r.stderr;
+        if (r.timedOut)
+            hints.push(`It did not finish within ${Math.round((timeoutMs ?? r.durationMs) / 1000)} s. If the server never answered, check the host and port, the network path (firewall, security group, VPN) and that the server is up; if it is busy (locks, a large table), raise the step's timeout.`);
+        else if (/could not connect|Connection refused|Can't connect|Unknown (MySQL |MariaDB )?server host|could not translate host|timeout expired|Lost connection/i.test(e))
+            hints.push('The server cannot be reached: check the host and port in the URL, and that the server is up and reachable from this runner.');
+        if (/database "[^"]*" does not exist|Unknown database/i.test(e))
+            hints.push(`The database "${this.target.database}" does not exist on that server: check the database name in the URL.`);
+        if (/password authentication failed|Access denied for user|no password supplied|role "[^"]*" does not exist/i.test(e))
+            hints.push('The server refused the credentials: check the user and password in the URL secret.');
+        if (/permission denied|command denied|privilege/i.test(e))
+            hints.push('The user lacks a privilege this step needs: grant it, or use a user that has it.');
+        return (`${what} failed on ${where}: the client ${describeExit(r, timeoutMs)}.` +
+            (detail ? `\n${detail}` : '') +
+            (hints.length ? `\n${hints.join('\n')}` : ''));
+    }
+    /** The server's version (first contact with the server: fails clearly when it cannot be reached). */
+    async serverVersion() {
+        if (this.serverVersionCache)
+            return this.serverVersionCache;
+        const rows = await this.query(this.engine === 'postgres'
+            ? "SELECT current_setting('server_version_num'), current_setting('server_version');"
+            : 'SELECT VERSION(), @@version_comment;', 'Reading the server version', this.o.connectTimeoutSec * 1000 + 15_000);
+        const [a, b] = rows[0] ?? [];
+        let v;
+        if (this.engine === 'postgres') {
+            const num = Number(a);
+            const major = num >= 100000
+                ? String(Math.floor(num / 10000))
+                : `${Math.floor(num / 10000)}.${Math.floor(num / 100) % 100}`;
+            v = { engine: 'postgres', flavor: 'postgres', version: b ?? String(a), major };
+        }
+        else {
+            const version = a ?? '';
+            const flavor = /mariadb/i.test(`${version} ${b ?? ''}`) ? 'mariadb' : 'mysql';
+            v = { engine: 'mysql', flavor, version, major: majorOf('mysql', version) };
+        }
+        return (this.serverVersionCache = v);
+    }
+    /**
+     * The tool (pg_dump, pg_restore; mariadb-dump/mysqldump; mariadb/mysql) to use against this server, with its
+     * version: for PostgreSQL the major must equal the server's (Debian's wrapper would run the highest installed
+     * one, which fails with "server version mismatch" or writes archives older tools cannot read). Fails before
+     * anything is done with what was found and what to install.
+     */
+    async resolveTool(kind) {
+        const server = await this.serverVersion();
+        const names = this.engine === 'postgres'
+            ? [{ dump: 'pg_dump', restore: 'pg_restore', client: 'psql' }[kind]]
+            : kind === 'dump'
+                ? server.flavor === 'mariadb'
+                    ? ['mariadb-dump', 'mysqldump']
+                    : ['mysqldump', 'mariadb-dump']
+                : server.flavor === 'mariadb'
+                    ? ['mariadb', 'mysql']
+                    : ['mysql', 'mariadb'];
+        const tried = [];
+        for (const name of names) {
+            for (const candidate of clientCandidates(this.engine, name, server.major, this.o.search)) {
+                const r = await this.o.exec({
+                    command: candidate,
+                    args: ['--version'],
+                    timeoutMs: 15_000,
+                    signal: this.o.signal,
+                });
+                const version = r.exitCode === 0 ? parseToolVersion(r.stdout) : undefined;
+                if (!version) {
+                    tried.push(`${candidate} (its --version ${r.exitCode === 0 ? `printed ${quote(tail(r.stdout, 1))}` : describeExit(r, 15_000)})`);
+                    continue;
+                }
+                if (this.engine === 'mysql' || majorOf('postgres', version) === server.major)
+                    return { path: candidate, version };
+                tried.push(`${candidate} (version ${version})`);
+            }
+        }
+        const where = this.o.search.clientPath
+            ? `in ${this.o.search.clientPath} (input "client-path")`
+            : `on PATH or in ${this.o.search.pgLibDir ?? PG_LIB_DIR}/${server.major}/bin`;
+        const wanted = this.engine === 'postgres' ? `${names[0]} ${server.major}` : names.join(' or ');
+        throw new DatabaseError(`No ${wanted} client found ${where} for the ${server.flavor === 'postgres' ? 'PostgreSQL' : server.flavor === 'mariadb' ? 'MariaDB' : 'MySQL'} ${server.version} server at ${this.target.host}:${this.target.port}` +
+            (tried.length ? `; found only: ${tried.join(', ')}` : '') +
+            '. Nothing was done.' +
+            (this.engine === 'postgres'
+                ? ` A ${names[0]} of another major version fails with "server version mismatch" or writes archives that other versions cannot read.`
+                : '') +
+            `\n${installHint(this.engine, server.flavor, server.major)}`);
+    }
+    /** User tables (see `listTables`). */
+    listTables() {
+        return listTables(this);
+    }
+    /** Exact row counts (see `countRows`). */
+    countRows(tables, timeoutMs) {
+        return countRows(this, tables, timeoutMs);
+    }
+    /**
+     * CREATE DATABASE on this client's server (connected through this client's database). `template` (PostgreSQL)
+     * e.g. template0, for an empty database a dump restores into without clashes.
+     */
+    async createDatabase(name, opts = {}) {
+        const template = this.engine === 'postgres' && opts.template
+            ? ` TEMPLATE ${quoteIdent(this.engine, opts.template)}`
+            : '';
+        await this.query(`CREATE DATABASE ${quoteIdent(this.engine, name)}${template};`, opts.what ?? `Creating the database "${name}"`);
+    }
+    /** DROP DATABASE IF EXISTS (PostgreSQL 13+: WITH (FORCE), ending sessions left behind). */
+    async dropDatabase(name, timeoutMs) {
+        const server = await this.serverVersion();
+        const force = this.engine === 'postgres' && Number(server.major) >= 13 ? ' WITH (FORCE)' : '';
+        await this.query(`DROP DATABASE IF EXISTS ${quoteIdent(this.engine, name)}${force};`, `Dropping the database "${name}"`, timeoutMs);
+    }
+}
+/** SQL listing user tables: PostgreSQL ordinary and partitioned tables outside system and extension-owned objects; MySQL base tables. */
+function listTablesSql(engine) {
+    return engine === 'postgres'
+        ? `SELECT n.nspname, c.relname FROM pg_catalog.pg_class c
+         JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+        WHERE c.relkind IN ('r', 'p')
+          AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+          AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp\\_%'
+          AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
+                           WHERE d.classid = 'pg_catalog.pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
+        ORDER BY 1, 2;`
+        : `SELECT table_name FROM information_schema.tables
+        WHERE table_schema = DATABASE() AND table_type = 'BASE TABLE' ORDER BY 1;`;
+}
+async function listTables(db, timeoutMs) {
+    const rows = await db.query(listTablesSql(db.engine), 'Listing the tables', timeoutMs);
+    return db.engine === 'postgres'
+        ? rows.map(([schema, name]) => ({ schema: schema ?? '', name: name ?? '' }))
+        : rows.map(([name]) => ({ name: name ?? '' }));
+}
+/** One statement counting the rows of each table exactly (count(*)): `key, count` per table. */
+function countRowsSql(engine, tables) {
+    return (tables
+        .map((t) => `SELECT ${quoteLiteral(engine, tableKey(t))}, count(*) FROM ${quoteTable(engine, t)}`)
+        .join('\nUNION ALL\n') + ';');
+}
+/**
+ * Exact row counts keyed by `tableKey`, 200 tables per statement (one statement sees one snapshot; run it in
+ * a PgSnapshotSession for counts consistent with a dump).
+ */
+async function countRows(db, tables, timeoutMs) {
+    const counts = new Map();
+    for (let i = 0; i < tables.length; i += 200) {
+        const sql = countRowsSql(db.engine, tables.slice(i, i + 200));
+        for (const [key, n] of await db.query(sql, 'Counting rows', timeoutMs))
+            counts.set(key ?? '', Number(n));
+    }
+    return counts;
+}
+// ---------------------------------------------------------------------------------------------------------
+// A PostgreSQL session holding an exported snapshot, so other tools (pg_dump --snapshot) and our own queries
+// see exactly the same data.
+/**
+ * An open psql session inside `BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY` that exported its snapshot.
+ * Queries run in it see the snapshot `id`; pass `id` to `pg_dump --snapshot`. Always `close()` it.
+ */
+class PgSnapshotSession {
+    input;
+    done;
+    client;
+    id;
+    defaultTimeoutMs;
+    lines = [];
+    waiter;
+    ended = false;
+    seq = 0;
+    constructor(input, done, client, id, defaultTimeoutMs) {
+        this.input = input;
+        this.done = done;
+        this.client = client;
+        this.id = id;
+        this.defaultTimeoutMs = defaultTimeoutMs;
+    }
+    /** `timeoutMs` bounds the wait for the snapshot; `lifetimeMs` the whole session (it is stopped after that). */
+    static async open(client, timeoutMs, lifetimeMs) {
+        if (client.engine !== 'postgres')
+            throw new Error('PgSnapshotSession is for PostgreSQL');
+        const input = new PassThrough();
+        const state = {};
+        const early = [];
+        let onEarly;
+        const tool = client.psqlPath();
+        const done = client.runTool({
+            command: tool,
+            args: ['-X', '-A', '-t', '-q', '-w', '-v', 'ON_ERROR_STOP=1', '-F', FIELD],
+            stdin: input,
+            timeoutMs: lifetimeMs,
+            onLine: (line, stream) => {
+                if (stream !== 'stdout')
+                    return;
+                if (state.session)
+                    state.session.push(line);
+                else {
+                    early.push(line);
+                    onEarly?.();
+                }
+            },
+        });
+        let exited;
+        void done.then((r) => {
+            exited = r;
+            onEarly?.();
+            state.session?.finish();
+        });
+        input.write("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY;\nSELECT 'snapshot:' || pg_catalog.pg_export_snapshot();\n");
+        const id = await new Promise((resolve) => {
+            const timer = setTimeout(() => resolve(undefined), timeoutMs);
+            onEarly = () => {
+                const l = early.find((x) => x.startsWith('snapshot:'));
+                if (l || exited) {
+                    clearTimeout(timer);
+                    resolve(l?.slice('snapshot:'.length));
+                }
+            };
+            onEarly();
+        });
+        if (!id) {
+            input.end();
+            const r = exited ??
+                (await Promise.race([done, new Promise((res) => setTimeout(() => res(undefined), 5000))]));
+            if (r)
+                throw new DatabaseError(client.failure('Opening a snapshot (pg_export_snapshot)', r, timeoutMs));
+            throw new DatabaseError(`Opening a snapshot (pg_export_snapshot) on ${describeTarget(client.target)}: no answer within ${Math.round(timeoutMs / 1000)} s. Check that the server is reachable and not overloaded.`);
+        }
+        state.session = new PgSnapshotSession(input, done, client, id, lifetimeMs);
+        return state.session;
+    }
+    push(line) {
+        this.lines.push(line);
+        this.waiter?.();
+    }
+    finish() {
+        this.ended = true;
+        this.waiter?.();
+    }
+    engine = 'postgres';
+    /** Run SQL in the snapshot; rows as arrays of strings (NULL as null). Values must not contain newlines. */
+    async query(sql, what, timeoutMs = this.defaultTimeoutMs) {
+        const marker = `__end_${++this.seq}_${Math.random().toString(36).slice(2)}`;
+        this.lines = [];
+        this.input.write(`${sql.trim().replace(/;?$/, ';')}\nSELECT '${marker}';\n`);
+        const ok = await new Promise((resolve) => {
+            const timer = setTimeout(() => resolve(false), timeoutMs);
+            this.waiter = () => {
+                if (this.lines.includes(marker) || this.ended) {
+                    clearTimeout(timer);
+                    this.waiter = undefined;
+                    resolve(this.lines.includes(marker));
+                }
+            };
+            this.waiter();
+        });
+        if (!ok) {
+            if (this.ended)
+                throw new DatabaseError(this.client.failure(what, await this.done, timeoutMs));
+            throw new DatabaseError(`${what} on ${describeTarget(this.client.target)}: no answer within ${Math.round(timeoutMs / 1000)} s (input "timeout"); the server may be overloaded or a lock is held.`);
+        }
+        const rows = this.lines.slice(0, this.lines.indexOf(marker));
+        return rows.filter((l) => l !== '').map((l) => l.split(FIELD).map((f) => (f === '' ? null : f)));
+    }
+    /** Ends the transaction and the session (bounded: a session that does not end within 10 s is stopped). */
+    async close() {
+        if (!this.ended)
+            this.input.end('COMMIT;\n');
+        const timer = new Promise((res) => setTimeout(() => res('timeout'), 10_000).unref());
+        await Promise.race([this.done, timer]);
+    }
 }
 
 // EXTERNAL MODULE: external "node:crypto"
@@ -84148,7 +84781,7 @@ function codeOnly(text) {
         .replace(/\/\*[\s\S]*?\*\//g, (m) => m.replace(/[^\n]/g, ' '));
 }
 const IDENT = String.raw `(?:"[^"]+"|[A-Za-z_][\w$]*)(?:\.(?:"[^"]+"|[A-Za-z_][\w$]*))?`;
-function tableKey(name) {
+function lint_tableKey(name) {
     const parts = name.split('.');
     const last = parts[parts.length - 1];
     return last.startsWith('"') ? last.slice(1, -1) : last.toLowerCase();
@@ -84169,11 +84802,11 @@ function lintPostgres(file, sql, statements, serverVersionNum) {
         const add = (rule, line, message) => findings.push({ rule, file, line, message });
         const ct = new RegExp(String.raw `^\s*CREATE\s+(?:(?:GLOBAL|LOCAL)\s+)?(?:(?:TEMP|TEMPORARY|UNLOGGED)\s+)?TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?(${IDENT})`, 'i').exec(code);
         if (ct) {
-            created.add(tableKey(ct[1]));
+            created.add(lint_tableKey(ct[1]));
             continue;
         }
         const ci = new RegExp(String.raw `^\s*CREATE\s+(UNIQUE\s+)?INDEX\s+(CONCURRENTLY\s+)?[\s\S]*?\bON\s+(?:ONLY\s+)?(${IDENT})`, 'i').exec(code);
-        if (ci && !ci[2] && !created.has(tableKey(ci[3]))) {
+        if (ci && !ci[2] && !created.has(lint_tableKey(ci[3]))) {
             add('create-index', s.line, `CREATE INDEX on ${ci[3]} without CONCURRENTLY blocks every write to the table until the index is built. ` +
                 'Safer: CREATE INDEX CONCURRENTLY in a migration of its own whose first line is `-- runbook:no-transaction` ' +
                 '(it cannot run inside a transaction; on failure drop the INVALID index and retry).');
@@ -84182,7 +84815,7 @@ function lintPostgres(file, sql, statements, serverVersionNum) {
         const at_ = new RegExp(String.raw `^\s*ALTER\s+TABLE\s+(?:IF\s+EXISTS\s+)?(?:ONLY\s+)?(${IDENT})`, 'i').exec(code);
         if (at_) {
             const table = at_[1];
-            if (created.has(tableKey(table)))
+            if (created.has(lint_tableKey(table)))
                 continue;
             if (/\bALTER\s+(?:COLUMN\s+)?(?:"[^"]+"|\w+)\s+(?:SET\s+DATA\s+)?TYPE\b/i.test(code))
                 add('alter-column-type', at(/\bALTER\s+(?:COLUMN\s+)?(?:"[^"]+"|\w+)\s+(?:SET\s+DATA\s+)?TYPE\b/i), `ALTER COLUMN ... TYPE on ${table} usually rewrites the whole table under an ACCESS EXCLUSIVE lock ` +
@@ -84208,7 +84841,7 @@ function lintPostgres(file, sql, statements, serverVersionNum) {
             continue;
         }
         const dt = new RegExp(String.raw `^\s*DROP\s+TABLE\s+(?:IF\s+EXISTS\s+)?(${IDENT})`, 'i').exec(code);
-        if (dt && !created.has(tableKey(dt[1])))
+        if (dt && !created.has(lint_tableKey(dt[1])))
             add('drop-table', s.line, `DROP TABLE ${dt[1]} cannot be undone by a down migration (the data is gone) and breaks the app version still ` +
                 'running. Safer: stop using the table in a release first, take a backup (backup-db), then drop it in a later release.');
     }
@@ -84222,7 +84855,7 @@ var mysql2_promise = __nccwpck_require__(7588);
 
 
 
-function quoteIdent(name) {
+function mysql_quoteIdent(name) {
     return name
         .split('.')
         .map((p) => `\`${p.replace(/`/g, '``')}\``)
@@ -84281,7 +84914,7 @@ async function openMysql(db, opts) {
     };
     const version = String((await q('select version() as v'))[0].v);
     const mariadb = /mariadb/i.test(version);
-    const table = quoteIdent(opts.table);
+    const table = mysql_quoteIdent(opts.table);
     const [schemaName, tableName] = opts.table.includes('.') ? opts.table.split('.') : [undefined, opts.table];
     const lockName = mysqlLockName(db.database, opts.table);
     let statementTimeoutMs = 0;
@@ -84382,7 +85015,7 @@ async function openMysql(db, opts) {
             const present = await q('select count(*) as n from information_schema.tables where table_schema = database() and table_name = ?', [name]);
             if (!Number(present[0].n))
                 return [];
-            return (await q(`select name from ${quoteIdent(name)} order by id`)).map((x) => String(x.name));
+            return (await q(`select name from ${mysql_quoteIdent(name)} order by id`)).map((x) => String(x.name));
         },
         async close() {
             await conn.end().catch(() => undefined);
@@ -84414,7 +85047,7 @@ const Pool = lib.Pool
 const Connection = lib.Connection
 const types = lib.types
 const Query = lib.Query
-const DatabaseError = lib.DatabaseError
+const esm_DatabaseError = lib.DatabaseError
 const escapeIdentifier = lib.escapeIdentifier
 const escapeLiteral = lib.escapeLiteral
 const Result = lib.Result
@@ -85286,7 +85919,7 @@ function adapterFor(config) {
                     const r = await run('status', s, ['status', '--show-changes'], env, [0, 1]);
                     const deployed = parseSqitchDeployed(r.stdout);
                     if (r.exitCode === 1 && !/No changes deployed/i.test(r.stdout))
-                        throw new ToolFailed(`sqitch status exited with code 1:\n${tail(`${r.stdout}\n${r.stderr}`, 15)}`);
+                        throw new ToolFailed(`sqitch status exited with code 1:\n${proc_tail(`${r.stdout}\n${r.stderr}`, 15)}`);
                     const plan = (0,external_node_fs_namespaceObject.existsSync)(planFile) ? parseSqitchPlan((0,external_node_fs_namespaceObject.readFileSync)(planFile, 'utf8')) : [];
                     const done = new Set(deployed);
                     return { applied: deployed, pending: plan.filter((c) => !done.has(c)) };
@@ -85352,7 +85985,7 @@ async function runAdapter(config, ctx) {
         }
         outputs.push(`$ ${tool} ${what}\n${r.stdout}${r.stderr}`);
         if (r.exitCode === null || !okExit.includes(r.exitCode))
-            throw new ToolFailed(`${tool} ${what} ${describeExit(r, config.toolTimeoutMs)}:\n${tail(`${r.stdout}\n${r.stderr}`, 15) || '(no output)'}`);
+            throw new ToolFailed(`${tool} ${what} ${proc_describeExit(r, config.toolTimeoutMs)}:\n${proc_tail(`${r.stdout}\n${r.stderr}`, 15) || '(no output)'}`);
         return r;
     };
     let session;
@@ -85420,7 +86053,7 @@ async function runAdapter(config, ctx) {
         if (locked)
             await session?.unlock().catch(() => undefined);
         await session?.close();
-        report.output = tail(outputs.join('\n'), 40);
+        report.output = proc_tail(outputs.join('\n'), 40);
         report.durationMs = Math.round(ctx.clock.now() - started);
     }
 }
@@ -85571,14 +86204,7 @@ function detectTool(dir) {
     return undefined;
 }
 function parseUrl(input, value) {
-    try {
-        return parseDatabaseUrl(value);
-    }
-    catch (e) {
-        if (e instanceof DbUrlError)
-            throw new ConfigurationError(`Input "${input}": the URL ${e.message}.`);
-        throw e;
-    }
+    return parseDatabaseUrl(value, { label: `Input "${input}"` });
 }
 /** Merge inputs over the runbook's migrations section over the defaults, and check the result makes sense. */
 function resolveConfig(inputs, runbook, env, workspace) {
@@ -85593,8 +86219,6 @@ function resolveConfig(inputs, runbook, env, workspace) {
         throw new ConfigurationError('Input "database-url": empty' +
             (fromEnv ? `, and the runbook's variable ${fromEnv} is not set in the step's environment.` : '.'), 'Pass the URL from a secret, e.g. database-url: ${{ secrets.DATABASE_URL }}, or name the variable in the runbook (database: { url-from-env: DATABASE_URL }) and set it with env:.');
     const db = parseUrl('database-url', databaseUrl);
-    if (!db.database)
-        throw new ConfigurationError('Input "database-url": the URL names no database; expected .../<dbname> at the end.');
     const dryRunDatabaseUrl = inputs['dry-run-database-url'].trim() || undefined;
     const dryRunDb = dryRunDatabaseUrl ? parseUrl('dry-run-database-url', dryRunDatabaseUrl) : undefined;
     if (dryRunDb && dryRunDb.engine !== db.engine)
@@ -85829,13 +86453,12 @@ function summary_summary(r) {
 
 
 
-
 async function main(ctx) {
     const raw = readRawInputs(Object.keys(inputSchema.shape));
     // Secrets first, before any input error: the whole URL and its password.
     for (const url of [raw['database-url'] ?? '', raw['dry-run-database-url'] ?? '']) {
         ctx.secrets.add(url.trim());
-        registerDatabaseUrl(ctx.secrets, url);
+        ctx.secrets.addUrl(url.trim());
     }
     const inputs = getInputs(raw);
     const runbook = loadRunbook({
@@ -85846,7 +86469,7 @@ async function main(ctx) {
     });
     const config = resolveConfig(inputs, runbook, ctx.env, ctx.repo.workspace);
     ctx.secrets.add(config.databaseUrl);
-    registerDatabaseUrl(ctx.secrets, config.databaseUrl);
+    ctx.secrets.addUrl(config.databaseUrl.trim());
     const report = config.tool === 'sql' ? await runSqlMigrations(config, ctx) : await runAdapter(config, ctx);
     publish(ctx.sink, ctx.secrets, outputs(report), report, summary_summary(report));
     if (!report.passed) {

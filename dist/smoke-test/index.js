@@ -40196,11 +40196,14 @@ const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createReq
 const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 // EXTERNAL MODULE: external "node:events"
 var external_node_events_ = __nccwpck_require__(8474);
+;// CONCATENATED MODULE: external "node:stream/promises"
+const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
 ;// CONCATENATED MODULE: ./src/core/proc.ts
 /**
  * The one place that spawns processes. Commands are an executable plus an argument array, never a shell
  * string built from inputs. Secrets go to the child through `env` (or a file the caller writes), never argv.
  */
+
 
 
 
@@ -40235,6 +40238,7 @@ const runProcess = (req) => new Promise((resolve, reject) => {
     let stderr = '';
     let timedOut = false;
     let aborted = false;
+    let streamError;
     let killTimer;
     const pending = [];
     const killTree = () => {
@@ -40294,6 +40298,14 @@ const runProcess = (req) => new Promise((resolve, reject) => {
         child.stdout.pipe(file);
         pending.push((0,external_node_events_.once)(file, 'close'));
     }
+    else if (req.stdout) {
+        const sink = req.stdout;
+        child.stdout.pipe(sink);
+        pending.push((0,promises_namespaceObject.finished)(sink).catch((e) => {
+            streamError ??= `writing the output failed: ${e instanceof Error ? e.message : String(e)}`;
+            killTree();
+        }));
+    }
     else {
         child.stdout.setEncoding('utf8');
         child.stdout.on('data', (c) => {
@@ -40309,7 +40321,17 @@ const runProcess = (req) => new Promise((resolve, reject) => {
     child.stdin.on('error', () => {
         /* the child may exit without reading stdin */
     });
-    child.stdin.end(req.input ?? '');
+    if (req.stdin) {
+        const source = req.stdin;
+        source.pipe(child.stdin);
+        source.on('error', (e) => {
+            streamError ??= `reading the input failed: ${e instanceof Error ? e.message : String(e)}`;
+            source.unpipe(child.stdin);
+            killTree();
+        });
+    }
+    else
+        child.stdin.end(req.input ?? '');
     child.on('error', (err) => {
         if (timer)
             clearTimeout(timer);
@@ -40332,11 +40354,14 @@ const runProcess = (req) => new Promise((resolve, reject) => {
             durationMs: Math.round(performance.now() - started),
             timedOut,
             aborted,
+            ...(streamError !== undefined ? { streamError } : {}),
         }));
     });
 });
 /** A one-line description of how a process ended, for messages. */
 function describeExit(r, timeoutMs) {
+    if (r.streamError)
+        return `was stopped: ${r.streamError}`;
     if (r.timedOut)
         return `timed out after ${timeoutMs ?? r.durationMs} ms and was stopped`;
     if (r.aborted)
@@ -50731,12 +50756,25 @@ const migrationsSection = strictObject({
     'down-command': schemas_string().optional().describe('tool: command: reverts to $MIGRATION_TARGET'),
 })
     .describe('Schema migrations of the environment database');
+/** What backup-db reads; keys are backup-db's input names. */
+const backupSection = strictObject({
+    directory: schemas_string().optional().describe('Where backups are written and looked for'),
+    name: schemas_string()
+        .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'expected letters, digits, ".", "_" or "-"')
+        .optional()
+        .describe('First part of the backup file name (default: the database name)'),
+    format: schemas_enum(['custom', 'directory', 'plain']).optional().describe('PostgreSQL dump format'),
+    verify: schemas_enum(['none', 'list', 'restore']).optional().describe('How each backup is verified'),
+    'max-age': durationField('Age above which check-age fails').optional(),
+})
+    .describe('Database backups (backup-db)');
 const environmentSchema = strictObject({
     url: url().optional().describe('Public URL of the environment'),
     smoke: smokeSection.optional(),
     database: databaseSection.optional(),
     deploy: deploySection.optional(),
     migrations: migrationsSection.optional(),
+    backup: backupSection.optional(),
 });
 const runbookSchema = strictObject({
     $schema: schemas_string().optional(),

@@ -5,6 +5,8 @@
 import { spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
+import { finished } from 'node:stream/promises';
+import type { Readable, Writable } from 'node:stream';
 
 export interface ProcRequest {
   command: string;
@@ -21,6 +23,16 @@ export interface ProcRequest {
   input?: string;
   /** Stream stdout to this file instead of capturing it (dumps: memory stays flat). */
   stdoutFile?: string;
+  /**
+   * Stream stdout into this writable instead of capturing it (e.g. a gzip stream in front of a file); the result
+   * waits until it has finished. A write error (disk full) is reported in `streamError`.
+   */
+  stdout?: Writable;
+  /**
+   * Piped to stdin instead of `input` (e.g. a dump being restored). If it fails mid-way the process is stopped
+   * (never left to treat a partial input as complete) and the error is reported in `streamError`.
+   */
+  stdin?: Readable;
   /** Called with each complete line of output as it arrives (for live logs). */
   onLine?: (line: string, stream: 'stdout' | 'stderr') => void;
   /** Keep at most this many characters of each stream (the tail). Default 1 MB. */
@@ -35,6 +47,8 @@ export interface ProcResult {
   durationMs: number;
   timedOut: boolean;
   aborted: boolean;
+  /** A failure of the `stdin`/`stdout` streams given in the request (the process was stopped for it). */
+  streamError?: string;
 }
 
 export type ProcessRunner = (req: ProcRequest) => Promise<ProcResult>;
@@ -69,6 +83,7 @@ export const runProcess: ProcessRunner = (req) =>
     let stderr = '';
     let timedOut = false;
     let aborted = false;
+    let streamError: string | undefined;
     let killTimer: NodeJS.Timeout | undefined;
     const pending: Promise<unknown>[] = [];
 
@@ -125,6 +140,15 @@ export const runProcess: ProcessRunner = (req) =>
       const file = createWriteStream(req.stdoutFile, { mode: 0o600 });
       child.stdout.pipe(file);
       pending.push(once(file, 'close'));
+    } else if (req.stdout) {
+      const sink = req.stdout;
+      child.stdout.pipe(sink);
+      pending.push(
+        finished(sink).catch((e: unknown) => {
+          streamError ??= `writing the output failed: ${e instanceof Error ? e.message : String(e)}`;
+          killTree();
+        }),
+      );
     } else {
       child.stdout.setEncoding('utf8');
       child.stdout.on('data', (c: string) => {
@@ -140,7 +164,15 @@ export const runProcess: ProcessRunner = (req) =>
     child.stdin.on('error', () => {
       /* the child may exit without reading stdin */
     });
-    child.stdin.end(req.input ?? '');
+    if (req.stdin) {
+      const source = req.stdin;
+      source.pipe(child.stdin);
+      source.on('error', (e: unknown) => {
+        streamError ??= `reading the input failed: ${e instanceof Error ? e.message : String(e)}`;
+        source.unpipe(child.stdin);
+        killTree();
+      });
+    } else child.stdin.end(req.input ?? '');
 
     child.on('error', (err: NodeJS.ErrnoException) => {
       if (timer) clearTimeout(timer);
@@ -162,6 +194,7 @@ export const runProcess: ProcessRunner = (req) =>
           durationMs: Math.round(performance.now() - started),
           timedOut,
           aborted,
+          ...(streamError !== undefined ? { streamError } : {}),
         }),
       );
     });
@@ -169,6 +202,7 @@ export const runProcess: ProcessRunner = (req) =>
 
 /** A one-line description of how a process ended, for messages. */
 export function describeExit(r: ProcResult, timeoutMs?: number): string {
+  if (r.streamError) return `was stopped: ${r.streamError}`;
   if (r.timedOut) return `timed out after ${timeoutMs ?? r.durationMs} ms and was stopped`;
   if (r.aborted) return 'was stopped because the job was cancelled';
   if (r.signal) return `was killed by ${r.signal}`;

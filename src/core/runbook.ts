@@ -104,12 +104,28 @@ export const migrationsSection = z
   })
   .describe('Schema migrations of the environment database');
 
+/** What backup-db reads; keys are backup-db's input names. */
+export const backupSection = z
+  .strictObject({
+    directory: z.string().optional().describe('Where backups are written and looked for'),
+    name: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'expected letters, digits, ".", "_" or "-"')
+      .optional()
+      .describe('First part of the backup file name (default: the database name)'),
+    format: z.enum(['custom', 'directory', 'plain']).optional().describe('PostgreSQL dump format'),
+    verify: z.enum(['none', 'list', 'restore']).optional().describe('How each backup is verified'),
+    'max-age': durationField('Age above which check-age fails').optional(),
+  })
+  .describe('Database backups (backup-db)');
+
 export const environmentSchema = z.strictObject({
   url: z.url().optional().describe('Public URL of the environment'),
   smoke: smokeSection.optional(),
   database: databaseSection.optional(),
   deploy: deploySection.optional(),
   migrations: migrationsSection.optional(),
+  backup: backupSection.optional(),
 });
 
 export const runbookSchema = z

@@ -8,7 +8,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { RunContext } from '../core/context.js';
-import { describeDatabase } from '../core/db-url.js';
+import { describeDatabase } from '../core/db.js';
 import { ConfigurationError } from '../core/errors.js';
 import { formatDuration } from '../core/inputs.js';
 import { CommandNotFoundError, describeExit, shellCommand, tail, type ProcResult } from '../core/proc.js';

@@ -3,7 +3,7 @@
  * (mysql2). One session per run: it holds the run lock, runs the migrations and writes the bookkeeping table.
  */
 import { createHash } from 'node:crypto';
-import type { DbEngine } from '../core/db-url.js';
+import type { Engine } from '../core/db.js';
 import type { AppliedRow } from './plan.js';
 
 export interface SessionOptions {
@@ -39,7 +39,7 @@ export class RunLockBusy extends Error {
 }
 
 export interface Session {
-  readonly engine: DbEngine;
+  readonly engine: Engine;
   /** PostgreSQL: true. MySQL/MariaDB: false (each DDL statement commits). */
   readonly transactionalDdl: boolean;
   /** e.g. "PostgreSQL 15.4" or "MariaDB 10.11.6". */

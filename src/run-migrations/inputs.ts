@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { DbUrlError, parseDatabaseUrl, type DbUrl } from '../core/db-url.js';
+import { parseDatabaseUrl, type DatabaseTarget } from '../core/db.js';
 import { ConfigurationError } from '../core/errors.js';
 import {
   duration,
@@ -76,9 +76,9 @@ export interface MigrationsConfig {
   tool: Tool;
   detectedFrom?: string;
   databaseUrl: string;
-  db: DbUrl;
+  db: DatabaseTarget;
   dryRunDatabaseUrl?: string;
-  dryRunDb?: DbUrl;
+  dryRunDb?: DatabaseTarget;
   target?: string;
   directory: string;
   table: string;
@@ -118,13 +118,8 @@ export function detectTool(dir: string): { tool: Tool; from: string } | undefine
   return undefined;
 }
 
-function parseUrl(input: string, value: string): DbUrl {
-  try {
-    return parseDatabaseUrl(value);
-  } catch (e) {
-    if (e instanceof DbUrlError) throw new ConfigurationError(`Input "${input}": the URL ${e.message}.`);
-    throw e;
-  }
+function parseUrl(input: string, value: string): DatabaseTarget {
+  return parseDatabaseUrl(value, { label: `Input "${input}"` });
 }
 
 /** Merge inputs over the runbook's migrations section over the defaults, and check the result makes sense. */
@@ -148,11 +143,6 @@ export function resolveConfig(
       'Pass the URL from a secret, e.g. database-url: ${{ secrets.DATABASE_URL }}, or name the variable in the runbook (database: { url-from-env: DATABASE_URL }) and set it with env:.',
     );
   const db = parseUrl('database-url', databaseUrl);
-  if (!db.database)
-    throw new ConfigurationError(
-      'Input "database-url": the URL names no database; expected .../<dbname> at the end.',
-    );
-
   const dryRunDatabaseUrl = inputs['dry-run-database-url'].trim() || undefined;
   const dryRunDb = dryRunDatabaseUrl ? parseUrl('dry-run-database-url', dryRunDatabaseUrl) : undefined;
   if (dryRunDb && dryRunDb.engine !== db.engine)

@@ -1,6 +1,6 @@
 /** The built-in runner's MySQL/MariaDB session (mysql2): GET_LOCK, non-transactional DDL, "at line N" errors. */
 import mysql from 'mysql2/promise';
-import type { DbUrl } from '../core/db-url.js';
+import type { DatabaseTarget } from '../core/db.js';
 import { errorMessage } from '../core/errors.js';
 import { mysqlLockName, RunLockBusy, SqlError, type Session, type SessionOptions } from './engine.js';
 import type { AppliedRow } from './plan.js';
@@ -25,7 +25,7 @@ function toSqlError(e: unknown): SqlError {
   return new SqlError(message, kind, err.code, undefined, m ? Number(m[1]) : undefined);
 }
 
-export async function openMysql(db: DbUrl, opts: SessionOptions): Promise<Session> {
+export async function openMysql(db: DatabaseTarget, opts: SessionOptions): Promise<Session> {
   const sslParam = db.params.ssl ?? db.params.sslmode ?? db.params['ssl-mode'];
   const ssl =
     sslParam && !/^(false|0|disable|disabled)$/i.test(sslParam)

@@ -1,6 +1,6 @@
 /** The built-in runner's PostgreSQL session (pg): advisory lock, transactional DDL, character error positions. */
 import pg from 'pg';
-import type { DbUrl } from '../core/db-url.js';
+import type { DatabaseTarget } from '../core/db.js';
 import { errorMessage } from '../core/errors.js';
 import { advisoryKey, RunLockBusy, SqlError, type Session, type SessionOptions } from './engine.js';
 import type { AppliedRow } from './plan.js';
@@ -27,7 +27,7 @@ function toSqlError(e: unknown): SqlError {
   return new SqlError(message, kind, code, position, undefined, err.detail, err.hint);
 }
 
-export async function openPostgres(db: DbUrl, opts: SessionOptions): Promise<Session> {
+export async function openPostgres(db: DatabaseTarget, opts: SessionOptions): Promise<Session> {
   const sslmode = db.params.sslmode;
   const ssl =
     sslmode === 'require' || sslmode === 'prefer' || sslmode === 'no-verify'

@@ -1,7 +1,6 @@
 /** run-migrations: parse inputs, merge the runbook, run the built-in runner or an adapter, publish. */
 import { runAction } from '../core/action.js';
 import type { RunContext } from '../core/context.js';
-import { registerDatabaseUrl } from '../core/db-url.js';
 import { CheckFailure } from '../core/errors.js';
 import { publish } from '../core/report.js';
 import { loadRunbook } from '../core/runbook.js';
@@ -16,7 +15,7 @@ export async function main(ctx: RunContext): Promise<void> {
   // Secrets first, before any input error: the whole URL and its password.
   for (const url of [raw['database-url'] ?? '', raw['dry-run-database-url'] ?? '']) {
     ctx.secrets.add(url.trim());
-    registerDatabaseUrl(ctx.secrets, url);
+    ctx.secrets.addUrl(url.trim());
   }
   const inputs = getInputs(raw);
   const runbook = loadRunbook({
@@ -27,7 +26,7 @@ export async function main(ctx: RunContext): Promise<void> {
   });
   const config = resolveConfig(inputs, runbook, ctx.env, ctx.repo.workspace);
   ctx.secrets.add(config.databaseUrl);
-  registerDatabaseUrl(ctx.secrets, config.databaseUrl);
+  ctx.secrets.addUrl(config.databaseUrl.trim());
 
   const report = config.tool === 'sql' ? await runSqlMigrations(config, ctx) : await runAdapter(config, ctx);
   publish(ctx.sink, ctx.secrets, outputs(report), report, summary(report));

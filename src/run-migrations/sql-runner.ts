@@ -4,7 +4,7 @@
  * mapped to a file line.
  */
 import type { RunContext } from '../core/context.js';
-import { describeDatabase, type DbUrl } from '../core/db-url.js';
+import { describeDatabase, type DatabaseTarget } from '../core/db.js';
 import { errorMessage } from '../core/errors.js';
 import { formatDuration } from '../core/inputs.js';
 import { RunLockBusy, SqlError, type Session, type SessionOptions } from './engine.js';
@@ -23,7 +23,7 @@ export const MYSQL_DDL_NOTE =
   'the statements before the failing one. Each migration still runs in a transaction (its data changes and the ' +
   'bookkeeping row are atomic), but keep one DDL statement per migration so a failure leaves nothing half done.';
 
-export async function openSession(db: DbUrl, opts: SessionOptions): Promise<Session> {
+export async function openSession(db: DatabaseTarget, opts: SessionOptions): Promise<Session> {
   return db.engine === 'postgres' ? openPostgres(db, opts) : openMysql(db, opts);
 }
 
@@ -54,7 +54,7 @@ function sessionOptions(config: MigrationsConfig, ctx: RunContext): SessionOptio
 }
 
 export async function connect(
-  db: DbUrl,
+  db: DatabaseTarget,
   config: MigrationsConfig,
   ctx: RunContext,
   what: string,

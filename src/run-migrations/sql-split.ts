@@ -4,7 +4,7 @@
  * file. Understands quotes, dollar quotes (PostgreSQL), backquotes and backslash escapes (MySQL), line and
  * (nested) block comments. Not understood: MySQL's client-side DELIMITER, PostgreSQL's BEGIN ATOMIC bodies.
  */
-import type { DbEngine } from '../core/db-url.js';
+import type { Engine } from '../core/db.js';
 
 export interface Statement {
   /** The statement text as sent (from its first token up to, not including, the semicolon). */
@@ -17,7 +17,7 @@ export interface Statement {
   index: number;
 }
 
-export function splitStatements(sql: string, engine: DbEngine): Statement[] {
+export function splitStatements(sql: string, engine: Engine): Statement[] {
   const out: Statement[] = [];
   const mysql = engine === 'mysql';
   let i = 0;

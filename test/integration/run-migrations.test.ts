@@ -530,7 +530,7 @@ for (const engine of ['postgres', 'mysql'] as Engine[]) {
         [
           THREE,
           { tool: 'sql', 'database-url': 'https://db.example.com/x' },
-          /Input "database-url": the URL has the scheme "https:"/,
+          /Input "database-url": unknown scheme "https:\/\/"; expected postgres:\/\/, postgresql:\/\/, mysql:\/\/ or mariadb:\/\//,
         ],
         [THREE, { tool: 'sql', mode: 'down', target: '2' }, /Input "target": version 2 is not applied/],
       ];

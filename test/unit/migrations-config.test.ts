@@ -70,7 +70,7 @@ describe('resolveConfig', () => {
       ],
       [{ mode: 'down', target: 'abc' }, /Input "target": expected a version number/],
       [{ mode: 'apply', target: '3' }, /Input "target": only used with mode: down/],
-      [{ 'database-url': 'postgres://u:pw@h' }, /the URL names no database/],
+      [{ 'database-url': 'postgres://u:pw@h' }, /Input "database-url": no database name/],
       [
         { tool: 'node-pg-migrate', 'database-url': 'mysql://u:pw@h/x' },
         /node-pg-migrate works with PostgreSQL only/,

@@ -1,14 +1,6 @@
 /** run-migrations' pure logic: statement splitting, error position -> file line, lint rules, URL parsing. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import {
-  DbUrlError,
-  engineOf,
-  maskDatabaseUrl,
-  parseDatabaseUrl,
-  registerDatabaseUrl,
-} from '../../src/core/db-url.js';
-import { SecretRegistry } from '../../src/core/secrets.js';
 import { lintPostgres } from '../../src/run-migrations/lint.js';
 import { errorLine, splitStatements } from '../../src/run-migrations/sql-split.js';
 import { parseDbmateStatus, parseKnexList, versionOf } from '../../src/run-migrations/adapters.js';
@@ -118,37 +110,6 @@ describe('lintPostgres', () => {
       f!.message,
       /CREATE INDEX CONCURRENTLY in a migration of its own whose first line is `-- runbook:no-transaction`/,
     );
-  });
-});
-
-describe('db-url', () => {
-  it('parses the four schemes and detects the engine', () => {
-    const pg = parseDatabaseUrl('postgresql://app:p%40ss@db.internal:6432/shop?sslmode=require');
-    assert.deepEqual(
-      [pg.engine, pg.host, pg.port, pg.user, pg.password, pg.database, pg.params.sslmode],
-      ['postgres', 'db.internal', 6432, 'app', 'p@ss', 'shop', 'require'],
-    );
-    assert.equal(parseDatabaseUrl('postgres://h/x').port, 5432);
-    assert.equal(parseDatabaseUrl('mariadb://root@h/x').engine, 'mysql');
-    assert.equal(parseDatabaseUrl('mysql://root@h/x').port, 3306);
-    assert.equal(engineOf('MYSQL://x/y'), 'mysql');
-    assert.equal(engineOf('sqlite:///x'), undefined);
-  });
-  it('errors name the problem, never the password', () => {
-    for (const bad of ['https://u:hunter22@h/x', 'not a url hunter22', 'postgres://u:hunter22@/x']) {
-      assert.throws(
-        () => parseDatabaseUrl(bad),
-        (e: Error) => e instanceof DbUrlError && !e.message.includes('hunter22'),
-      );
-    }
-  });
-  it('masks the password (encoded and decoded forms)', () => {
-    const announced: string[] = [];
-    const secrets = new SecretRegistry((v) => announced.push(v));
-    const shown = registerDatabaseUrl(secrets, 'postgres://app:s%23cret99@h/x');
-    assert.equal(shown, 'postgres://app:***@h/x');
-    assert.ok(announced.includes('s#cret99') && announced.includes('s%23cret99'));
-    assert.equal(maskDatabaseUrl('mysql://u:pw123@h/x'), 'mysql://u:***@h/x');
   });
 });
 

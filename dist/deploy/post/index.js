@@ -33117,11 +33117,14 @@ const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createReq
 const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 // EXTERNAL MODULE: external "node:events"
 var external_node_events_ = __nccwpck_require__(8474);
+;// CONCATENATED MODULE: external "node:stream/promises"
+const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
 ;// CONCATENATED MODULE: ./src/core/proc.ts
 /**
  * The one place that spawns processes. Commands are an executable plus an argument array, never a shell
  * string built from inputs. Secrets go to the child through `env` (or a file the caller writes), never argv.
  */
+
 
 
 
@@ -33156,6 +33159,7 @@ const runProcess = (req) => new Promise((resolve, reject) => {
     let stderr = '';
     let timedOut = false;
     let aborted = false;
+    let streamError;
     let killTimer;
     const pending = [];
     const killTree = () => {
@@ -33215,6 +33219,14 @@ const runProcess = (req) => new Promise((resolve, reject) => {
         child.stdout.pipe(file);
         pending.push((0,external_node_events_.once)(file, 'close'));
     }
+    else if (req.stdout) {
+        const sink = req.stdout;
+        child.stdout.pipe(sink);
+        pending.push((0,promises_namespaceObject.finished)(sink).catch((e) => {
+            streamError ??= `writing the output failed: ${e instanceof Error ? e.message : String(e)}`;
+            killTree();
+        }));
+    }
     else {
         child.stdout.setEncoding('utf8');
         child.stdout.on('data', (c) => {
@@ -33230,7 +33242,17 @@ const runProcess = (req) => new Promise((resolve, reject) => {
     child.stdin.on('error', () => {
         /* the child may exit without reading stdin */
     });
-    child.stdin.end(req.input ?? '');
+    if (req.stdin) {
+        const source = req.stdin;
+        source.pipe(child.stdin);
+        source.on('error', (e) => {
+            streamError ??= `reading the input failed: ${e instanceof Error ? e.message : String(e)}`;
+            source.unpipe(child.stdin);
+            killTree();
+        });
+    }
+    else
+        child.stdin.end(req.input ?? '');
     child.on('error', (err) => {
         if (timer)
             clearTimeout(timer);
@@ -33253,11 +33275,14 @@ const runProcess = (req) => new Promise((resolve, reject) => {
             durationMs: Math.round(performance.now() - started),
             timedOut,
             aborted,
+            ...(streamError !== undefined ? { streamError } : {}),
         }));
     });
 });
 /** A one-line description of how a process ended, for messages. */
 function describeExit(r, timeoutMs) {
+    if (r.streamError)
+        return `was stopped: ${r.streamError}`;
     if (r.timedOut)
         return `timed out after ${timeoutMs ?? r.durationMs} ms and was stopped`;
     if (r.aborted)

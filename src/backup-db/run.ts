@@ -1,0 +1,46 @@
+/** backup-db: parse inputs, merge the runbook, then back up, restore or check the age of backups; publish. */
+import { runAction } from '../core/action.js';
+import type { RunContext } from '../core/context.js';
+import { CheckFailure } from '../core/errors.js';
+import { publish } from '../core/report.js';
+import { loadRunbook } from '../core/runbook.js';
+import { runBackup } from './backup.js';
+import { checkAge } from './check-age.js';
+import { getInputs, resolveConfig } from './inputs.js';
+import { runRestore } from './restore.js';
+import * as out from './summary.js';
+
+export async function main(ctx: RunContext): Promise<void> {
+  const inputs = getInputs();
+  // Register the URL secrets before anything (even a runbook error) can be printed.
+  ctx.secrets.addUrl(inputs['database-url']);
+  ctx.secrets.addUrl(inputs['verify-database-url']);
+  const runbook = loadRunbook({
+    input: inputs.runbook,
+    workspace: ctx.repo.workspace,
+    environment: inputs.environment,
+    notice: (m) => ctx.log.info(m),
+  });
+  const config = resolveConfig(inputs, runbook, {
+    env: ctx.env,
+    runnerTemp: ctx.repo.runnerTemp,
+    workspace: ctx.repo.workspace,
+    secrets: ctx.secrets,
+  });
+
+  if (config.mode === 'backup') {
+    const r = await runBackup(config, ctx);
+    publish(ctx.sink, ctx.secrets, out.backupOutputs(r), out.backupReport(r), out.backupSummary(r));
+    if (r.verification.passed === false) throw new CheckFailure(out.backupFailure(r));
+  } else if (config.mode === 'restore') {
+    const r = await runRestore(config, ctx);
+    publish(ctx.sink, ctx.secrets, out.restoreOutputs(r), out.restoreReport(r), out.restoreSummary(r));
+    if (!r.verified) throw new CheckFailure(out.restoreFailure(r));
+  } else {
+    const r = checkAge(config, ctx);
+    publish(ctx.sink, ctx.secrets, out.ageOutputs(r), out.ageReport(r), out.ageSummary(r));
+    if (!r.fresh) throw new CheckFailure(r.reason);
+  }
+}
+
+export const run = (): Promise<void> => runAction('backup-db', main);
