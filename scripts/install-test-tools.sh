@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs the command-line tools the tests drive (Debian/Ubuntu): database clients for backup-db and
-# run-migrations, and the Debian-packaged migration tools its adapter tests run (alembic, sqitch; the npm ones are
-# devDependencies). Called by .ci/run and the CI workflow. Idempotent: installs only what is missing.
+# run-migrations, the Debian-packaged migration tools its adapter tests run (alembic, sqitch; the npm ones are
+# devDependencies), and nginx, the reverse proxy the deploy tests, bench and demo switch traffic with (run by
+# the tests themselves as a foreground process on a random 127.0.0.1 port; the system service is not used).
+# Called by .ci/run and the CI workflow. Idempotent: installs only what is missing.
 set -euo pipefail
 
 need=()
@@ -11,6 +13,7 @@ have pg_dump || need+=(postgresql-client)
 have mariadb || need+=(mariadb-client)
 have alembic || need+=(alembic python3-psycopg2 python3-pymysql)
 have sqitch || need+=(sqitch libdbd-pg-perl libdbd-mysql-perl)
+have nginx || need+=(nginx-light)
 
 if ((${#need[@]})); then
   sudo_cmd=()
@@ -19,7 +22,10 @@ if ((${#need[@]})); then
   export DEBIAN_FRONTEND=noninteractive
   "${sudo_cmd[@]}" apt-get update -qq
   "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  # Some images start the packaged service; the tests never use it.
+  if have service; then "${sudo_cmd[@]}" service nginx stop >/dev/null 2>&1 || true; fi
 fi
 echo "psql: $(psql --version | head -1)"
 echo "alembic: $(alembic --version 2>&1 | head -1)"
 echo "sqitch: $(sqitch --version 2>&1 | head -1)"
+echo "nginx: $(nginx -v 2>&1 | head -1)"

@@ -83620,6 +83620,33 @@ const databaseSection = strictObject({
     engine: schemas_enum(['postgres', 'mysql']).optional(),
 })
     .describe('The environment database');
+/** What deploy reads; keys are deploy's input names. */
+const deploySection = strictObject({
+    strategy: schemas_enum(['rolling', 'blue-green', 'canary'])
+        .optional()
+        .describe('How the release is rolled out'),
+    command: schemas_string().optional().describe('Shell command that deploys $DEPLOY_VERSION (to $DEPLOY_SLOT)'),
+    'switch-command': schemas_string().optional().describe('Shell command that moves all traffic to $DEPLOY_SLOT'),
+    'weight-command': schemas_string()
+        .optional()
+        .describe('Shell command that sends $DEPLOY_WEIGHT percent of traffic to $DEPLOY_SLOT'),
+    'rollback-command': schemas_string()
+        .optional()
+        .describe('Shell command that puts $DEPLOY_PREVIOUS_VERSION back (rolling)'),
+    'health-url': url().optional().describe('Public health URL; default: the smoke checks, else url'),
+    slots: record(schemas_string().regex(/^[A-Za-z0-9_.-]+$/), url())
+        .optional()
+        .describe("The two slots (blue-green, canary) and each one's own health URL, e.g. {blue: ..., green: ...}"),
+    'canary-steps': union([schemas_string(), array(schemas_number())])
+        .optional()
+        .describe('Traffic percentages, increasing and ending at 100, e.g. 5,25,100'),
+    'step-duration': durationField('How long each canary step is monitored').optional(),
+    'max-error-rate': percent().optional().describe('A canary step fails above this error rate, e.g. 1%'),
+    'max-p95': durationField('A canary step fails when p95 latency is above this').optional(),
+    timeout: durationField('Deadline for a health check to pass').optional(),
+    'environment-url': url().optional().describe('Link shown on the GitHub deployment; default url'),
+})
+    .describe('How deploy releases to this environment');
 /** What run-migrations reads; keys are run-migrations' input names. */
 const migrationsSection = strictObject({
     tool: schemas_enum(['auto', 'sql', 'command', 'dbmate', 'node-pg-migrate', 'knex', 'alembic', 'sqitch'])
@@ -83656,6 +83683,7 @@ const environmentSchema = strictObject({
     url: url().optional().describe('Public URL of the environment'),
     smoke: smokeSection.optional(),
     database: databaseSection.optional(),
+    deploy: deploySection.optional(),
     migrations: migrationsSection.optional(),
     backup: backupSection.optional(),
 });

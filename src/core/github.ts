@@ -48,6 +48,8 @@ export interface CreateOctokitOptions {
    * are spaced three times as far. Default 1000.
    */
   writeSpacingMs?: number;
+  /** Give up on one request (any attempt) after this long, so a hung connection cannot hang a step. Default 30 s. */
+  requestTimeoutMs?: number;
 }
 
 /**
@@ -89,6 +91,7 @@ export function createOctokit(options: CreateOctokitOptions): GitHubClient {
     maxRetryAfterSeconds = 60,
     retryAfterBaseMs = 1000,
     writeSpacingMs = 1000,
+    requestTimeoutMs = 30_000,
   } = options;
   const onLimit =
     (kind: string) =>
@@ -116,6 +119,15 @@ export function createOctokit(options: CreateOctokitOptions): GitHubClient {
     auth: token,
     baseUrl: baseUrl.replace(/\/+$/, ''),
     userAgent,
+    request: {
+      fetch: (url: string | URL, init?: RequestInit) => {
+        const timeout = AbortSignal.timeout(requestTimeoutMs);
+        return fetch(url, {
+          ...init,
+          signal: init?.signal ? AbortSignal.any([init.signal, timeout]) : timeout,
+        });
+      },
+    },
     // Octokit's request log reports every request at info and every failed one
     // (even an expected 404) at error: keep those at debug, we report failures ourselves.
     log: { debug: log.debug, info: log.debug, warn: log.warn, error: log.debug },
@@ -406,6 +418,47 @@ export class Deployments {
       const status = await this.latestStatus(deployment.id);
       if (status?.state === 'success')
         return { deployment, status, payload: payloadObject(deployment.payload) };
+    }
+  }
+
+  /**
+   * One walk for what a deploy needs to know before it starts, in as few calls as possible: the newest
+   * successful deployment of `environment` (as `lastSuccessful`) and the deployments newer than it that are
+   * still running (as `inProgress`). Walks newest first and stops at the first success, so a steady
+   * environment costs two requests (the list and the newest deployment's status). Running deployments older
+   * than the last success are not reported: a newer deployment has finished since.
+   */
+  async survey(
+    environment: string,
+    opts: { task?: string; maxPages?: number; perPage?: number; staleAfterMs?: number } = {},
+  ): Promise<{
+    lastSuccessful?: LastSuccessful;
+    inProgress: Array<{ deployment: Deployment; status?: DeploymentStatus }>;
+  }> {
+    const maxPages = opts.maxPages ?? 10;
+    const perPage = opts.perPage ?? 30;
+    const staleAfterMs = opts.staleAfterMs ?? 60 * 60 * 1000;
+    const inProgress: Array<{ deployment: Deployment; status?: DeploymentStatus }> = [];
+    const it = this.walk(environment, opts.task, maxPages, perPage);
+    for (let next = await it.next(); ; next = await it.next()) {
+      if (next.done) {
+        if (next.value)
+          this.log.warn(
+            `No successful deployment of ${environment} in the newest ${maxPages * perPage} deployments; stopped looking.`,
+          );
+        return { inProgress };
+      }
+      const deployment = next.value;
+      const status = await this.latestStatus(deployment.id);
+      const state = status?.state ?? 'pending';
+      if (state === 'success')
+        return {
+          lastSuccessful: { deployment, status: status!, payload: payloadObject(deployment.payload) },
+          inProgress,
+        };
+      const fresh = Date.now() - Date.parse(deployment.created_at) < staleAfterMs;
+      if (state === 'in_progress' || state === 'queued' || (state === 'pending' && fresh))
+        inProgress.push({ deployment, status });
     }
   }
 

@@ -13,4 +13,6 @@ it('examples/runbook.yml is a valid runbook', () => {
   );
   assert.deepEqual(Object.keys(rb.environments), ['staging', 'production']);
   assert.equal(rb.environments.production!.smoke!.monitor, 15 * 60_000);
+  assert.equal(rb.environments.production!.deploy!.strategy, 'canary');
+  assert.equal(rb.environments.production!.deploy!['step-duration'], 5 * 60_000);
 });

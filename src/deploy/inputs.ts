@@ -1,0 +1,263 @@
+/** deploy's inputs: the zod schema keyed by action.yml's input names, and the config they resolve to. */
+import { z } from 'zod';
+import { checkSchema, checksSchema, nameChecks, type CheckSpec } from '../core/checks.js';
+import { ConfigurationError } from '../core/errors.js';
+import {
+  bool,
+  duration,
+  httpUrl,
+  list,
+  oneOf,
+  optional,
+  parseInputs,
+  percent,
+  quote,
+  readRawInputs,
+  text,
+  yaml,
+  type RawInputs,
+} from '../core/inputs.js';
+import { firstDefined, type LoadedRunbook } from '../core/runbook.js';
+
+export const STRATEGIES = ['rolling', 'blue-green', 'canary'] as const;
+export type StrategyName = (typeof STRATEGIES)[number];
+export const PROVIDERS = ['command'] as const;
+export type ProviderName = (typeof PROVIDERS)[number];
+
+const slotName = z.string().regex(/^[A-Za-z0-9_.-]+$/, 'expected a slot name such as blue or green');
+const slotsSchema = z.record(slotName, z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }));
+
+export const inputSchema = z.object({
+  environment: optional(text()),
+  version: optional(text()),
+  strategy: optional(oneOf(STRATEGIES)),
+  provider: optional(oneOf(PROVIDERS)),
+  command: optional(text()),
+  'switch-command': optional(text()),
+  'weight-command': optional(text()),
+  'rollback-command': optional(text()),
+  'working-directory': optional(text()),
+  'health-url': optional(httpUrl()),
+  slots: optional(yaml(slotsSchema)),
+  'canary-steps': optional(list()),
+  'step-duration': optional(duration()),
+  'monitor-interval': optional(duration()),
+  'max-error-rate': optional(percent()),
+  'max-p95': optional(duration()),
+  timeout: optional(duration()),
+  'request-timeout': optional(duration()),
+  'command-timeout': optional(duration()),
+  'auto-rollback': optional(bool()),
+  force: optional(bool()),
+  'environment-url': optional(httpUrl()),
+  ref: optional(text()),
+  'production-environment': optional(bool()),
+  'transient-environment': optional(bool()),
+  'required-contexts': optional(list()),
+  token: optional(text()),
+  runbook: z.string(),
+});
+
+export type DeployInputs = z.output<typeof inputSchema>;
+
+export const DEFAULTS = {
+  strategy: 'rolling' as StrategyName,
+  healthTimeoutMs: 5 * 60_000,
+  requestTimeoutMs: 10_000,
+  commandTimeoutMs: 30 * 60_000,
+  canarySteps: [5, 25, 100],
+  stepDurationMs: 5 * 60_000,
+  maxMonitorIntervalMs: 10_000,
+  maxErrorRate: 0.01,
+} as const;
+
+export interface Slot {
+  name: string;
+  /** The slot's own health check (reached directly, not through the public URL). */
+  check: CheckSpec;
+}
+
+export interface DeployCommands {
+  deploy: string;
+  switch?: string;
+  weight?: string;
+  rollback?: string;
+}
+
+export interface DeployConfig {
+  environment: string;
+  version: string;
+  strategy: StrategyName;
+  provider: ProviderName;
+  commands: DeployCommands;
+  workingDirectory: string;
+  /** Checks of the public URL (through the load balancer); may be empty for blue-green. */
+  checks: CheckSpec[];
+  /** Two slots for blue-green (required) and canary (optional); empty for rolling. */
+  slots: Slot[];
+  canarySteps: number[];
+  stepDurationMs: number;
+  monitorIntervalMs: number;
+  maxErrorRate: number;
+  maxP95Ms?: number;
+  healthTimeoutMs: number;
+  requestTimeoutMs: number;
+  commandTimeoutMs: number;
+  autoRollback: boolean;
+  force: boolean;
+  environmentUrl?: string;
+  ref: string;
+  productionEnvironment?: boolean;
+  transientEnvironment?: boolean;
+  requiredContexts: string[];
+  token: string;
+  runbookFile?: string;
+}
+
+export function getInputs(raw: RawInputs = readRawInputs(Object.keys(inputSchema.shape))): DeployInputs {
+  return parseInputs(inputSchema, raw, { secret: ['token'] });
+}
+
+/** `5,25,100` (input) or [5, 25, 100] (runbook) to percentages, checked: whole, increasing, ending at 100. */
+export function parseCanarySteps(value: string[] | number[] | string, source: string): number[] {
+  const items = typeof value === 'string' ? value.split(',').map((s) => s.trim()) : value.map(String);
+  const steps = items.map((s) => {
+    const n = Number(String(s).replace(/%$/, ''));
+    if (!/^\d+%?$/.test(String(s)) || n < 1 || n > 100)
+      throw new ConfigurationError(
+        `${source}: expected whole percentages from 1 to 100 such as 5,25,100, got ${quote(String(s))}.`,
+      );
+    return n;
+  });
+  if (!steps.length) throw new ConfigurationError(`${source}: expected at least one step, such as 5,25,100.`);
+  for (let i = 1; i < steps.length; i++)
+    if (steps[i]! <= steps[i - 1]!)
+      throw new ConfigurationError(
+        `${source}: steps must increase, got ${steps.join(',')} (${steps[i]} after ${steps[i - 1]}).`,
+      );
+  if (steps.at(-1) !== 100)
+    throw new ConfigurationError(
+      `${source}: the last step must be 100 (all traffic on the new version), got ${steps.join(',')}.`,
+    );
+  return steps;
+}
+
+const urlCheck = (url: string, name?: string) => checkSchema.parse({ url, ...(name ? { name } : {}) });
+
+/** Merge inputs over the runbook's deploy (and smoke) section over the defaults; refuse what cannot work. */
+export function resolveConfig(
+  inputs: DeployInputs,
+  runbook: LoadedRunbook | undefined,
+  ctx: { workspace: string; sha: string },
+): DeployConfig {
+  const env = runbook?.environment;
+  const file = env?.deploy ?? {};
+  const missing = (name: string, what: string) =>
+    new ConfigurationError(`Input "${name}" is required: ${what}.`);
+  if (!inputs.environment)
+    throw missing('environment', 'the GitHub environment to deploy to, e.g. production');
+  if (!inputs.version)
+    throw missing('version', 'the version to deploy (an image tag, a release name, a sha), e.g. v1.4.2');
+
+  const strategy = firstDefined(inputs.strategy, file.strategy) ?? DEFAULTS.strategy;
+  const commands: Partial<DeployCommands> = {
+    deploy: firstDefined(inputs.command, file.command),
+    switch: firstDefined(inputs['switch-command'], file['switch-command']),
+    weight: firstDefined(inputs['weight-command'], file['weight-command']),
+    rollback: firstDefined(inputs['rollback-command'], file['rollback-command']),
+  };
+  if (!commands.deploy)
+    throw missing('command', `the shell command that deploys $DEPLOY_VERSION (strategy ${strategy})`);
+
+  // Public checks: health-url > runbook deploy.health-url > runbook smoke checks > runbook url.
+  const healthUrl = firstDefined(inputs['health-url'], file['health-url']);
+  const checks = healthUrl
+    ? [urlCheck(healthUrl)]
+    : env?.smoke?.checks
+      ? checksSchema.parse(env.smoke.checks)
+      : env?.url
+        ? [urlCheck(env.url)]
+        : [];
+
+  const slotMap = firstDefined(inputs.slots, file.slots);
+  const slots: Slot[] = Object.entries(slotMap ?? {}).map(([name, url]) => ({
+    name,
+    check: { ...urlCheck(url), name: `${name} slot` },
+  }));
+  if (slotMap && slots.length !== 2)
+    throw new ConfigurationError(
+      `Input "slots": expected exactly two slots, each with its own health URL, such as\n` +
+        `  blue: http://10.0.0.5:8080/health\n  green: http://10.0.0.6:8080/health\n` +
+        `got ${slots.length} (${slots.map((s) => s.name).join(', ') || 'none'}).`,
+    );
+
+  if (strategy === 'blue-green') {
+    if (!commands.switch)
+      throw missing('switch-command', 'blue-green moves traffic with it (it gets the slot in $DEPLOY_SLOT)');
+    if (!slots.length)
+      throw missing(
+        'slots',
+        'blue-green needs the two slots and their own health URLs, e.g. {blue: URL, green: URL}',
+      );
+  }
+  let canarySteps: number[] = [...DEFAULTS.canarySteps];
+  if (strategy === 'canary') {
+    if (!commands.weight)
+      throw missing('weight-command', 'canary sets the share of traffic with it ($DEPLOY_WEIGHT, 0-100)');
+    if (inputs['canary-steps'])
+      canarySteps = parseCanarySteps(inputs['canary-steps'], 'Input "canary-steps"');
+    else if (file['canary-steps'] !== undefined)
+      canarySteps = parseCanarySteps(file['canary-steps'], `${runbook?.file}: deploy.canary-steps`);
+    if (!checks.length && !slots.length)
+      throw missing(
+        'health-url',
+        'canary monitors the error rate and latency of the public URL between steps (or give "slots")',
+      );
+  } else if (inputs['canary-steps']) {
+    parseCanarySteps(inputs['canary-steps'], 'Input "canary-steps"');
+  }
+  if (strategy === 'rolling' && !checks.length)
+    throw missing(
+      'health-url',
+      'rolling waits for it to pass after the command (or give the environment smoke checks in the runbook file)',
+    );
+
+  const stepDurationMs =
+    firstDefined(inputs['step-duration'], file['step-duration']) ?? DEFAULTS.stepDurationMs;
+  const monitorIntervalMs =
+    inputs['monitor-interval'] ??
+    Math.max(100, Math.min(DEFAULTS.maxMonitorIntervalMs, Math.floor(stepDurationMs / 5)));
+  if (monitorIntervalMs <= 0)
+    throw new ConfigurationError('Input "monitor-interval": must be more than 0, e.g. 10s.');
+  const token = inputs.token ?? '';
+  if (!token)
+    throw missing('token', 'a GitHub token with `deployments: write` (the default is ${{ github.token }})');
+
+  return {
+    environment: inputs.environment,
+    version: inputs.version,
+    strategy,
+    provider: inputs.provider ?? 'command',
+    commands: commands as DeployCommands,
+    workingDirectory: inputs['working-directory'] ?? ctx.workspace,
+    checks: nameChecks(checks),
+    slots,
+    canarySteps,
+    stepDurationMs,
+    monitorIntervalMs,
+    maxErrorRate: firstDefined(inputs['max-error-rate'], file['max-error-rate']) ?? DEFAULTS.maxErrorRate,
+    maxP95Ms: firstDefined(inputs['max-p95'], file['max-p95']),
+    healthTimeoutMs: firstDefined(inputs.timeout, file.timeout) ?? DEFAULTS.healthTimeoutMs,
+    requestTimeoutMs: inputs['request-timeout'] ?? DEFAULTS.requestTimeoutMs,
+    commandTimeoutMs: inputs['command-timeout'] ?? DEFAULTS.commandTimeoutMs,
+    autoRollback: inputs['auto-rollback'] ?? true,
+    force: inputs.force ?? false,
+    environmentUrl: firstDefined(inputs['environment-url'], file['environment-url'], env?.url),
+    ref: inputs.ref ?? ctx.sha,
+    productionEnvironment: inputs['production-environment'],
+    transientEnvironment: inputs['transient-environment'],
+    requiredContexts: inputs['required-contexts'] ?? [],
+    token,
+    runbookFile: env ? runbook?.file : undefined,
+  };
+}
