@@ -8,6 +8,7 @@ import { startHttpApp } from '../test/harness/http-app.js';
 import { runAction } from '../test/harness/run-action.js';
 import { showResult, stage } from './lib.js';
 import { demoBackup } from './backup-db.js';
+import { demoDeploy } from './deploy.js';
 import { demoMigrations } from './run-migrations.js';
 
 async function demoSmokeTest(): Promise<void> {
@@ -69,6 +70,10 @@ try {
   await step('backup-db: a backup of the demo database, verified by restoring it', async () => {
     stage('backup-db: back up the database and prove the backup restores');
     await demoBackup({ databaseUrl: db.url, environment: 'demo', log: (s) => console.log(s) });
+  });
+  await step('deploy: v2 blue-green behind nginx, then a broken v3 rolled back automatically', async () => {
+    stage('deploy: blue-green behind a real nginx, recorded as GitHub Deployments (fake GitHub API)');
+    await demoDeploy({ log: (s) => console.log(s) });
   });
   await step('smoke-test passes a healthy release and fails a broken one', demoSmokeTest);
 } finally {

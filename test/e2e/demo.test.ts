@@ -14,6 +14,9 @@ it('npm run demo rehearses the runbook and ends green', () => {
   assert.match(r.stdout, /## ✅ Dry-run on demo: 4 migrations would apply/);
   assert.match(r.stdout, /## ✅ Applied 4 migrations on demo: version 0 → 20260104090000/);
   assert.match(r.stdout, /backup-db: .*\.dump \(\d+ bytes, sha256 [0-9a-f]{64}\)/);
+  assert.match(r.stdout, /## ✅ v2 deployed to production \(green live\), blue-green/);
+  assert.match(r.stdout, /## ↩️ v3 rolled back on production: public health failed \(green live\)/);
+  assert.match(r.stdout, /failure +v3: public health failed; rolled back: switched traffic back to green/);
   assert.match(r.stdout, /## ✅ Smoke test passed on demo/);
   assert.match(r.stdout, /## ❌ Smoke test failed on demo: health, version/);
   assert.ok(!r.stdout.includes('demo-secret-token-123'), 'the secret header never reaches the output');
