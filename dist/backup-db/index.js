@@ -50808,6 +50808,15 @@ function loadRunbook(o) {
     }
     return { file: rel, runbook, environment };
 }
+/** The runbook for a step: its `runbook` and `environment` inputs, the workspace, notices to the log. */
+function loadStepRunbook(inputs, ctx) {
+    return loadRunbook({
+        input: inputs.runbook,
+        workspace: ctx.repo.workspace,
+        environment: inputs.environment,
+        notice: (m) => ctx.log.info(m),
+    });
+}
 function parseRunbook(text, name) {
     const lineCounter = new dist.LineCounter();
     const doc = dist.parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
@@ -52866,12 +52875,7 @@ async function main(ctx) {
     // Register the URL secrets before anything (even a runbook error) can be printed.
     ctx.secrets.addUrl(inputs['database-url']);
     ctx.secrets.addUrl(inputs['verify-database-url']);
-    const runbook = loadRunbook({
-        input: inputs.runbook,
-        workspace: ctx.repo.workspace,
-        environment: inputs.environment,
-        notice: (m) => ctx.log.info(m),
-    });
+    const runbook = loadStepRunbook(inputs, ctx);
     const config = resolveConfig(inputs, runbook, {
         env: ctx.env,
         runnerTemp: ctx.repo.runnerTemp,

@@ -52337,6 +52337,15 @@ function loadRunbook(o) {
     }
     return { file: rel, runbook, environment };
 }
+/** The runbook for a step: its `runbook` and `environment` inputs, the workspace, notices to the log. */
+function loadStepRunbook(inputs, ctx) {
+    return loadRunbook({
+        input: inputs.runbook,
+        workspace: ctx.repo.workspace,
+        environment: inputs.environment,
+        notice: (m) => ctx.log.info(m),
+    });
+}
 function parseRunbook(text, name) {
     const lineCounter = new dist.LineCounter();
     const doc = dist.parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
@@ -52425,6 +52434,10 @@ async function monitor(checks, o) {
         failureExamples,
         stoppedEarly,
     };
+}
+/** An `onRound` that logs each round's running totals. */
+function logRounds(info, indent = '') {
+    return (round, s) => info(`${indent}round ${round}: ${s.failures}/${s.samples} failed (${pct(s.errorRate)}), p95 ${s.p95Ms ?? '–'} ms`);
 }
 function describeWindow(o) {
     return `${formatDuration(o.durationMs)} every ${formatDuration(o.intervalMs)}`;
@@ -52794,7 +52807,7 @@ async function monitorStep(what, checks, config, ctx) {
         maxErrorRate: config.maxErrorRate,
         maxP95Ms: config.maxP95Ms,
         signal: ctx.signal,
-        onRound: (round, s) => ctx.log.info(`  round ${round}: ${s.failures}/${s.samples} failed (${pct(s.errorRate)}), p95 ${s.p95Ms ?? '–'} ms`),
+        onRound: logRounds((m) => ctx.log.info(m), '  '),
     });
     if (!m.passed)
         throw new Error(`${what}: ${m.reason}${m.failureExamples.length ? `; e.g. ${m.failureExamples.slice(0, 2).join('; ')}` : ''}`);
@@ -58300,7 +58313,7 @@ const GitHubOctokit = dist_src_Octokit.plugin(retry, throttling);
 const actionsLog = {
     debug: (m) => core_debug(m),
     info: (m) => info(m),
-    warn: (m) => warning(m),
+    warning: (m) => warning(m),
     error: (m) => error(m),
 };
 /**
@@ -58333,7 +58346,7 @@ function createOctokit(options) {
     const onLimit = (kind) => (retryAfter, request, _octokit, retryCount) => {
         const what = `${request.method} ${request.url}`;
         if (retryCount < retries && retryAfter < maxRetryAfterSeconds) {
-            log.warn(`GitHub ${kind} hit on ${what}; waiting ${retryAfter}s before retry ${retryCount + 1}/${retries}.`);
+            log.warning(`GitHub ${kind} hit on ${what}; waiting ${retryAfter}s before retry ${retryCount + 1}/${retries}.`);
             return true;
         }
         const why = retryCount >= retries
@@ -58357,7 +58370,7 @@ function createOctokit(options) {
         },
         // Octokit's request log reports every request at info and every failed one
         // (even an expected 404) at error: keep those at debug, we report failures ourselves.
-        log: { debug: log.debug, info: log.debug, warn: log.warn, error: log.debug },
+        log: { debug: log.debug, info: log.debug, warn: log.warning, error: log.debug },
         retry: {
             retries,
             retryAfterBaseValue: retryAfterBaseMs,
@@ -58557,7 +58570,7 @@ class Deployments {
         for (let next = await it.next();; next = await it.next()) {
             if (next.done) {
                 if (next.value)
-                    this.log.warn(`No successful deployment of ${environment} in the newest ${maxPages * perPage} deployments; stopped looking.`);
+                    this.log.warning(`No successful deployment of ${environment} in the newest ${maxPages * perPage} deployments; stopped looking.`);
                 return undefined;
             }
             const deployment = next.value;
@@ -58582,7 +58595,7 @@ class Deployments {
         for (let next = await it.next();; next = await it.next()) {
             if (next.done) {
                 if (next.value)
-                    this.log.warn(`No successful deployment of ${environment} in the newest ${maxPages * perPage} deployments; stopped looking.`);
+                    this.log.warning(`No successful deployment of ${environment} in the newest ${maxPages * perPage} deployments; stopped looking.`);
                 return { inProgress };
             }
             const deployment = next.value;
@@ -58645,18 +58658,13 @@ function githubRecords(config, ctx, o = {}) {
     const octokit = createOctokit({
         token: config.token,
         baseUrl: ctx.repo.apiUrl,
-        log: {
-            debug: (m) => ctx.log.debug(m),
-            info: (m) => ctx.log.info(m),
-            warn: (m) => ctx.log.warning(m),
-            error: (m) => ctx.log.error(m),
-        },
+        log: ctx.log,
         ...o,
     });
     const deployments = new Deployments(octokit, {
         owner: ctx.repo.owner,
         repo: ctx.repo.repo,
-        log: { debug: ctx.log.debug, info: ctx.log.info, warn: ctx.log.warning, error: ctx.log.error },
+        log: ctx.log,
     });
     return {
         async survey(environment) {
@@ -58796,12 +58804,7 @@ function summary_summary(r) {
 async function main(ctx) {
     const inputs = getInputs();
     ctx.secrets.add(inputs.token);
-    const runbook = loadRunbook({
-        input: inputs.runbook,
-        workspace: ctx.repo.workspace,
-        environment: inputs.environment,
-        notice: (m) => ctx.log.info(m),
-    });
+    const runbook = loadStepRunbook(inputs, ctx);
     const config = resolveConfig(inputs, runbook, {
         workspace: ctx.repo.workspace,
         sha: ctx.repo.sha || ctx.repo.ref,

@@ -83718,6 +83718,15 @@ function loadRunbook(o) {
     }
     return { file: rel, runbook, environment };
 }
+/** The runbook for a step: its `runbook` and `environment` inputs, the workspace, notices to the log. */
+function loadStepRunbook(inputs, ctx) {
+    return loadRunbook({
+        input: inputs.runbook,
+        workspace: ctx.repo.workspace,
+        environment: inputs.environment,
+        notice: (m) => ctx.log.info(m),
+    });
+}
 function parseRunbook(text, name) {
     const lineCounter = new dist.LineCounter();
     const doc = dist.parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
@@ -86461,12 +86470,7 @@ async function main(ctx) {
         ctx.secrets.addUrl(url.trim());
     }
     const inputs = getInputs(raw);
-    const runbook = loadRunbook({
-        input: inputs.runbook,
-        workspace: ctx.repo.workspace,
-        environment: inputs.environment,
-        notice: (m) => ctx.log.info(m),
-    });
+    const runbook = loadStepRunbook(inputs, ctx);
     const config = resolveConfig(inputs, runbook, ctx.env, ctx.repo.workspace);
     ctx.secrets.add(config.databaseUrl);
     ctx.secrets.addUrl(config.databaseUrl.trim());

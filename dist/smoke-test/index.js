@@ -50807,6 +50807,15 @@ function loadRunbook(o) {
     }
     return { file: rel, runbook, environment };
 }
+/** The runbook for a step: its `runbook` and `environment` inputs, the workspace, notices to the log. */
+function loadStepRunbook(inputs, ctx) {
+    return loadRunbook({
+        input: inputs.runbook,
+        workspace: ctx.repo.workspace,
+        environment: inputs.environment,
+        notice: (m) => ctx.log.info(m),
+    });
+}
 function parseRunbook(text, name) {
     const lineCounter = new dist.LineCounter();
     const doc = dist.parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
@@ -50966,6 +50975,10 @@ async function monitor(checks, o) {
         stoppedEarly,
     };
 }
+/** An `onRound` that logs each round's running totals. */
+function logRounds(info, indent = '') {
+    return (round, s) => info(`${indent}round ${round}: ${s.failures}/${s.samples} failed (${pct(s.errorRate)}), p95 ${s.p95Ms ?? '–'} ms`);
+}
 function describeWindow(o) {
     return `${formatDuration(o.durationMs)} every ${formatDuration(o.intervalMs)}`;
 }
@@ -51027,7 +51040,7 @@ async function smokeTest(config, ctx) {
                 maxErrorRate: config.maxErrorRate,
                 maxP95Ms: config.maxP95Ms,
                 signal: ctx.signal,
-                onRound: (round, s) => log.info(`round ${round}: ${s.failures}/${s.samples} failed (${pct(s.errorRate)}), p95 ${s.p95Ms ?? '–'} ms`),
+                onRound: logRounds((m) => log.info(m)),
             })),
             windowMs: config.monitorMs,
             intervalMs: config.monitorIntervalMs,
@@ -51179,12 +51192,7 @@ function summary_summary(r) {
 
 async function main(ctx) {
     const inputs = getInputs();
-    const runbook = loadRunbook({
-        input: inputs.runbook,
-        workspace: ctx.repo.workspace,
-        environment: inputs.environment,
-        notice: (m) => ctx.log.info(m),
-    });
+    const runbook = loadStepRunbook(inputs, ctx);
     const config = resolveConfig(inputs, runbook, ctx.repo.workspace);
     const report = await smokeTest(config, ctx);
     publish(ctx.sink, ctx.secrets, outputs(report), report, summary_summary(report));

@@ -3,7 +3,7 @@ import { runAction } from '../core/action.js';
 import type { RunContext } from '../core/context.js';
 import { CheckFailure } from '../core/errors.js';
 import { publish } from '../core/report.js';
-import { loadRunbook } from '../core/runbook.js';
+import { loadStepRunbook } from '../core/runbook.js';
 import { runBackup } from './backup.js';
 import { checkAge } from './check-age.js';
 import { getInputs, resolveConfig } from './inputs.js';
@@ -15,12 +15,7 @@ export async function main(ctx: RunContext): Promise<void> {
   // Register the URL secrets before anything (even a runbook error) can be printed.
   ctx.secrets.addUrl(inputs['database-url']);
   ctx.secrets.addUrl(inputs['verify-database-url']);
-  const runbook = loadRunbook({
-    input: inputs.runbook,
-    workspace: ctx.repo.workspace,
-    environment: inputs.environment,
-    notice: (m) => ctx.log.info(m),
-  });
+  const runbook = loadStepRunbook(inputs, ctx);
   const config = resolveConfig(inputs, runbook, {
     env: ctx.env,
     runnerTemp: ctx.repo.runnerTemp,

@@ -4,6 +4,7 @@
  * api.github.com and GHES alike (only `baseUrl` differs).
  */
 import * as core from '@actions/core';
+import type { Logger } from './log.js';
 import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
 import { Octokit, type RestEndpointMethodTypes } from '@octokit/rest';
@@ -12,18 +13,13 @@ const GitHubOctokit = Octokit.plugin(retry, throttling);
 /** The Octokit client `createOctokit` returns. */
 export type GitHubClient = InstanceType<typeof GitHubOctokit>;
 
-/** Where log lines go; defaults to the @actions/core logging commands. */
-export interface Logger {
-  debug(message: string): void;
-  info(message: string): void;
-  warn(message: string): void;
-  error(message: string): void;
-}
+/** Where log lines go: the run context's logger (secrets redacted), or @actions/core by default. */
+export type GitHubLog = Pick<Logger, 'debug' | 'info' | 'warning' | 'error'>;
 
-const actionsLog: Logger = {
+const actionsLog: GitHubLog = {
   debug: (m) => core.debug(m),
   info: (m) => core.info(m),
-  warn: (m) => core.warning(m),
+  warning: (m) => core.warning(m),
   error: (m) => core.error(m),
 };
 
@@ -32,7 +28,7 @@ export interface CreateOctokitOptions {
   /** API base URL; default `GITHUB_API_URL`, else https://api.github.com. */
   baseUrl?: string;
   userAgent?: string;
-  log?: Logger;
+  log?: GitHubLog;
   /** Retries for 5xx errors and for (secondary) rate limits. Default 3. */
   retries?: number;
   /** Rate limits asking to wait this long (seconds) or longer are not waited for. Default 60. */
@@ -103,7 +99,7 @@ export function createOctokit(options: CreateOctokitOptions): GitHubClient {
     ): boolean => {
       const what = `${request.method} ${request.url}`;
       if (retryCount < retries && retryAfter < maxRetryAfterSeconds) {
-        log.warn(
+        log.warning(
           `GitHub ${kind} hit on ${what}; waiting ${retryAfter}s before retry ${retryCount + 1}/${retries}.`,
         );
         return true;
@@ -130,7 +126,7 @@ export function createOctokit(options: CreateOctokitOptions): GitHubClient {
     },
     // Octokit's request log reports every request at info and every failed one
     // (even an expected 404) at error: keep those at debug, we report failures ourselves.
-    log: { debug: log.debug, info: log.debug, warn: log.warn, error: log.debug },
+    log: { debug: log.debug, info: log.debug, warn: log.warning, error: log.debug },
     retry: {
       retries,
       retryAfterBaseValue: retryAfterBaseMs,
@@ -262,11 +258,11 @@ function payloadObject(payload: unknown): Record<string, unknown> {
 
 /** Deployment operations for one repository. */
 export class Deployments {
-  private readonly log: Logger;
+  private readonly log: GitHubLog;
 
   constructor(
     private readonly octokit: GitHubClient,
-    private readonly target: { owner: string; repo: string; log?: Logger },
+    private readonly target: { owner: string; repo: string; log?: GitHubLog },
   ) {
     this.log = target.log ?? actionsLog;
   }
@@ -409,7 +405,7 @@ export class Deployments {
     for (let next = await it.next(); ; next = await it.next()) {
       if (next.done) {
         if (next.value)
-          this.log.warn(
+          this.log.warning(
             `No successful deployment of ${environment} in the newest ${maxPages * perPage} deployments; stopped looking.`,
           );
         return undefined;
@@ -443,7 +439,7 @@ export class Deployments {
     for (let next = await it.next(); ; next = await it.next()) {
       if (next.done) {
         if (next.value)
-          this.log.warn(
+          this.log.warning(
             `No successful deployment of ${environment} in the newest ${maxPages * perPage} deployments; stopped looking.`,
           );
         return { inProgress };

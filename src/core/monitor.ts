@@ -106,6 +106,14 @@ export async function monitor(checks: readonly CheckSpec[], o: MonitorOptions): 
   };
 }
 
+/** An `onRound` that logs each round's running totals. */
+export function logRounds(info: (message: string) => void, indent = ''): MonitorOptions['onRound'] {
+  return (round, s) =>
+    info(
+      `${indent}round ${round}: ${s.failures}/${s.samples} failed (${pct(s.errorRate)}), p95 ${s.p95Ms ?? '–'} ms`,
+    );
+}
+
 export function describeWindow(o: Pick<MonitorOptions, 'durationMs' | 'intervalMs'>): string {
   return `${formatDuration(o.durationMs)} every ${formatDuration(o.intervalMs)}`;
 }

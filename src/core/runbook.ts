@@ -9,6 +9,7 @@ import path from 'node:path';
 import YAML, { LineCounter } from 'yaml';
 import { z } from 'zod';
 import { checksSchema } from './checks.js';
+import type { RunContext } from './context.js';
 import { ConfigurationError } from './errors.js';
 import { duration, integer, percent } from './inputs.js';
 
@@ -181,6 +182,19 @@ export function loadRunbook(o: LoadOptions): LoadedRunbook | undefined {
     }
   }
   return { file: rel, runbook, environment };
+}
+
+/** The runbook for a step: its `runbook` and `environment` inputs, the workspace, notices to the log. */
+export function loadStepRunbook(
+  inputs: { runbook: string; environment?: string },
+  ctx: Pick<RunContext, 'repo' | 'log'>,
+): LoadedRunbook | undefined {
+  return loadRunbook({
+    input: inputs.runbook,
+    workspace: ctx.repo.workspace,
+    environment: inputs.environment,
+    notice: (m) => ctx.log.info(m),
+  });
 }
 
 export function parseRunbook(text: string, name: string): Runbook {

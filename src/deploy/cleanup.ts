@@ -24,12 +24,7 @@ export async function cleanup(
     ctx.log.info(`Deployment #${id} was closed by the deploy step (${state.final}); nothing to do.`);
     return;
   }
-  const log = {
-    debug: ctx.log.debug,
-    info: ctx.log.info,
-    warn: ctx.log.warning,
-    error: ctx.log.error,
-  };
+  const log = ctx.log;
   const octokit = createOctokit({ token, baseUrl: ctx.repo.apiUrl, log });
   const deployments = new Deployments(octokit, { owner: ctx.repo.owner, repo: ctx.repo.repo, log });
   const latest = await deployments.latestStatus(id);

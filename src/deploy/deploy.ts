@@ -7,7 +7,7 @@ import type { RunContext } from '../core/context.js';
 import { errorMessage } from '../core/errors.js';
 import type { DeploymentState } from '../core/github.js';
 import { formatDuration } from '../core/inputs.js';
-import { describeWindow, monitor, pct, type MonitorResult } from '../core/monitor.js';
+import { describeWindow, logRounds, monitor, type MonitorResult } from '../core/monitor.js';
 import type { DeployConfig } from './inputs.js';
 import type { OperationOptions, Provider, Release } from './provider.js';
 import type { DeploymentRecords, DeployPayload, RunningDeployment } from './records.js';
@@ -393,10 +393,7 @@ async function monitorStep(
     maxErrorRate: config.maxErrorRate,
     maxP95Ms: config.maxP95Ms,
     signal: ctx.signal,
-    onRound: (round, s) =>
-      ctx.log.info(
-        `  round ${round}: ${s.failures}/${s.samples} failed (${pct(s.errorRate)}), p95 ${s.p95Ms ?? '–'} ms`,
-      ),
+    onRound: logRounds((m) => ctx.log.info(m), '  '),
   });
   if (!m.passed)
     throw new Error(

@@ -63,18 +63,13 @@ export function githubRecords(
   const octokit = createOctokit({
     token: config.token,
     baseUrl: ctx.repo.apiUrl,
-    log: {
-      debug: (m) => ctx.log.debug(m),
-      info: (m) => ctx.log.info(m),
-      warn: (m) => ctx.log.warning(m),
-      error: (m) => ctx.log.error(m),
-    },
+    log: ctx.log,
     ...o,
   });
   const deployments = new Deployments(octokit, {
     owner: ctx.repo.owner,
     repo: ctx.repo.repo,
-    log: { debug: ctx.log.debug, info: ctx.log.info, warn: ctx.log.warning, error: ctx.log.error },
+    log: ctx.log,
   });
   return {
     async survey(environment) {

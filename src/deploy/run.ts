@@ -4,7 +4,7 @@ import { runAction } from '../core/action.js';
 import type { RunContext } from '../core/context.js';
 import { CheckFailure } from '../core/errors.js';
 import { publish } from '../core/report.js';
-import { loadRunbook } from '../core/runbook.js';
+import { loadStepRunbook } from '../core/runbook.js';
 import { deploy, RefusedToStart } from './deploy.js';
 import { getInputs, resolveConfig } from './inputs.js';
 import { createProvider } from './providers/index.js';
@@ -14,12 +14,7 @@ import { failureMessage, outputs, summary } from './summary.js';
 export async function main(ctx: RunContext): Promise<void> {
   const inputs = getInputs();
   ctx.secrets.add(inputs.token);
-  const runbook = loadRunbook({
-    input: inputs.runbook,
-    workspace: ctx.repo.workspace,
-    environment: inputs.environment,
-    notice: (m) => ctx.log.info(m),
-  });
+  const runbook = loadStepRunbook(inputs, ctx);
   const config = resolveConfig(inputs, runbook, {
     workspace: ctx.repo.workspace,
     sha: ctx.repo.sha || ctx.repo.ref,

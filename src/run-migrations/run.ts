@@ -3,7 +3,7 @@ import { runAction } from '../core/action.js';
 import type { RunContext } from '../core/context.js';
 import { CheckFailure } from '../core/errors.js';
 import { publish } from '../core/report.js';
-import { loadRunbook } from '../core/runbook.js';
+import { loadStepRunbook } from '../core/runbook.js';
 import { runAdapter } from './adapters.js';
 import { getInputs, inputSchema, resolveConfig } from './inputs.js';
 import { readRawInputs } from '../core/inputs.js';
@@ -18,12 +18,7 @@ export async function main(ctx: RunContext): Promise<void> {
     ctx.secrets.addUrl(url.trim());
   }
   const inputs = getInputs(raw);
-  const runbook = loadRunbook({
-    input: inputs.runbook,
-    workspace: ctx.repo.workspace,
-    environment: inputs.environment,
-    notice: (m) => ctx.log.info(m),
-  });
+  const runbook = loadStepRunbook(inputs, ctx);
   const config = resolveConfig(inputs, runbook, ctx.env, ctx.repo.workspace);
   ctx.secrets.add(config.databaseUrl);
   ctx.secrets.addUrl(config.databaseUrl.trim());

@@ -3,7 +3,7 @@ import { mapConcurrent, runCheck, type CheckOutcome } from '../core/checks.js';
 import type { RunContext } from '../core/context.js';
 import { percentile } from '../core/http.js';
 import { formatDuration } from '../core/inputs.js';
-import { describeWindow, monitor, pct, type MonitorResult } from '../core/monitor.js';
+import { describeWindow, logRounds, monitor, type MonitorResult } from '../core/monitor.js';
 import { describeExit, shellCommand, tail } from '../core/proc.js';
 import { isPlainHeader } from '../core/secrets.js';
 import type { SmokeConfig } from './inputs.js';
@@ -89,10 +89,7 @@ export async function smokeTest(config: SmokeConfig, ctx: SmokeContext): Promise
         maxErrorRate: config.maxErrorRate,
         maxP95Ms: config.maxP95Ms,
         signal: ctx.signal,
-        onRound: (round, s) =>
-          log.info(
-            `round ${round}: ${s.failures}/${s.samples} failed (${pct(s.errorRate)}), p95 ${s.p95Ms ?? '–'} ms`,
-          ),
+        onRound: logRounds((m) => log.info(m)),
       })),
       windowMs: config.monitorMs,
       intervalMs: config.monitorIntervalMs,

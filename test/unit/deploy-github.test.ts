@@ -6,7 +6,7 @@ import { createOctokit, Deployments } from '../../src/core/github.js';
 import { startFakeGitHub, type FakeGitHub } from '../fake-github/server.js';
 
 const repo = { owner: 'octo-org', repo: 'survey' };
-const quiet = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
+const quiet = { debug: () => {}, info: () => {}, warning: () => {}, error: () => {} };
 
 describe('Deployments.survey', () => {
   let fake: FakeGitHub;

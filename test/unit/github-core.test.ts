@@ -6,17 +6,17 @@ import {
   GitHubApiError,
   truncate,
   type GitHubClient,
-  type Logger,
+  type GitHubLog,
 } from '../../src/core/github.js';
 import { startFakeGitHub, type FakeGitHub } from '../fake-github/server.js';
 
 const TOKEN = 'ghs_secretTokenValue123';
 const repo = { owner: 'octo-org', repo: 'app' };
 
-function recordingLog(): Logger & { lines: string[] } {
+function recordingLog(): GitHubLog & { lines: string[] } {
   const lines: string[] = [];
   const push = (level: string) => (m: string) => void lines.push(`${level}: ${m}`);
-  return { lines, debug: () => {}, info: push('info'), warn: push('warn'), error: push('error') };
+  return { lines, debug: () => {}, info: push('info'), warning: push('warn'), error: push('error') };
 }
 
 describe('core/github against the fake server', () => {

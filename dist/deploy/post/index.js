@@ -38806,7 +38806,7 @@ const GitHubOctokit = dist_src_Octokit.plugin(retry, throttling);
 const actionsLog = {
     debug: (m) => core_debug(m),
     info: (m) => info(m),
-    warn: (m) => warning(m),
+    warning: (m) => warning(m),
     error: (m) => error(m),
 };
 /**
@@ -38839,7 +38839,7 @@ function createOctokit(options) {
     const onLimit = (kind) => (retryAfter, request, _octokit, retryCount) => {
         const what = `${request.method} ${request.url}`;
         if (retryCount < retries && retryAfter < maxRetryAfterSeconds) {
-            log.warn(`GitHub ${kind} hit on ${what}; waiting ${retryAfter}s before retry ${retryCount + 1}/${retries}.`);
+            log.warning(`GitHub ${kind} hit on ${what}; waiting ${retryAfter}s before retry ${retryCount + 1}/${retries}.`);
             return true;
         }
         const why = retryCount >= retries
@@ -38863,7 +38863,7 @@ function createOctokit(options) {
         },
         // Octokit's request log reports every request at info and every failed one
         // (even an expected 404) at error: keep those at debug, we report failures ourselves.
-        log: { debug: log.debug, info: log.debug, warn: log.warn, error: log.debug },
+        log: { debug: log.debug, info: log.debug, warn: log.warning, error: log.debug },
         retry: {
             retries,
             retryAfterBaseValue: retryAfterBaseMs,
@@ -39063,7 +39063,7 @@ class Deployments {
         for (let next = await it.next();; next = await it.next()) {
             if (next.done) {
                 if (next.value)
-                    this.log.warn(`No successful deployment of ${environment} in the newest ${maxPages * perPage} deployments; stopped looking.`);
+                    this.log.warning(`No successful deployment of ${environment} in the newest ${maxPages * perPage} deployments; stopped looking.`);
                 return undefined;
             }
             const deployment = next.value;
@@ -39088,7 +39088,7 @@ class Deployments {
         for (let next = await it.next();; next = await it.next()) {
             if (next.done) {
                 if (next.value)
-                    this.log.warn(`No successful deployment of ${environment} in the newest ${maxPages * perPage} deployments; stopped looking.`);
+                    this.log.warning(`No successful deployment of ${environment} in the newest ${maxPages * perPage} deployments; stopped looking.`);
                 return { inProgress };
             }
             const deployment = next.value;
@@ -39152,12 +39152,7 @@ async function cleanup(ctx, state, token) {
         ctx.log.info(`Deployment #${id} was closed by the deploy step (${state.final}); nothing to do.`);
         return;
     }
-    const log = {
-        debug: ctx.log.debug,
-        info: ctx.log.info,
-        warn: ctx.log.warning,
-        error: ctx.log.error,
-    };
+    const log = ctx.log;
     const octokit = createOctokit({ token, baseUrl: ctx.repo.apiUrl, log });
     const deployments = new Deployments(octokit, { owner: ctx.repo.owner, repo: ctx.repo.repo, log });
     const latest = await deployments.latestStatus(id);
