@@ -15,4 +15,6 @@ it('examples/runbook.yml is a valid runbook', () => {
   assert.equal(rb.environments.production!.smoke!.monitor, 15 * 60_000);
   assert.equal(rb.environments.production!.deploy!.strategy, 'canary');
   assert.equal(rb.environments.production!.deploy!['step-duration'], 5 * 60_000);
+  assert.equal(rb.environments.production!.backup!['max-age'], 24 * 3_600_000);
+  assert.equal(rb.environments.production!.migrations!['lock-timeout'], 5_000);
 });
