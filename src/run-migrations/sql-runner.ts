@@ -10,9 +10,7 @@ import { formatDuration } from '../core/inputs.js';
 import { RunLockBusy, SqlError, type Session, type SessionOptions } from './engine.js';
 import { discoverMigrations, type MigrationFile } from './files.js';
 import { lintPostgres } from './lint.js';
-import { openMysql } from './mysql.js';
 import { maxVersion, planDown, planMigrations, type Plan } from './plan.js';
-import { openPostgres } from './postgres.js';
 import { emptyReport, type FailureInfo, type MigrationReport, type MigrationResult } from './report.js';
 import type { MigrationsConfig } from './inputs.js';
 import { errorLine, splitStatements } from './sql-split.js';
@@ -23,8 +21,10 @@ export const MYSQL_DDL_NOTE =
   'the statements before the failing one. Each migration still runs in a transaction (its data changes and the ' +
   'bookkeeping row are atomic), but keep one DDL statement per migration so a failure leaves nothing half done.';
 
+/** Only the engine's own driver is loaded (each costs tens of ms of start-up). */
 export async function openSession(db: DatabaseTarget, opts: SessionOptions): Promise<Session> {
-  return db.engine === 'postgres' ? openPostgres(db, opts) : openMysql(db, opts);
+  if (db.engine === 'postgres') return (await import('./postgres.js')).openPostgres(db, opts);
+  return (await import('./mysql.js')).openMysql(db, opts);
 }
 
 /** A failing statement, located. */
