@@ -1,34 +1,42 @@
-// Bundle every action that has an actions/<name>/action.yml from src/<name>/index.ts into dist/<name>/, and
-// its post step, when it has one, from src/<name>/post.ts into dist/<name>/post/ (action.yml `runs.post`).
-import { execFileSync } from 'node:child_process';
+// Bundle every action that has an actions/<name>/action.yml from src/<name>/index.ts into dist/<name>/, and its
+// post step (src/<name>/post.ts, if any) into dist/<name>/post/. Bundles are built two at a time.
+import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
+import { promisify } from 'node:util';
 
+const run = promisify(execFile);
 const root = path.resolve(import.meta.dirname, '..');
 const only = process.argv.slice(2);
 const names = readdirSync(path.join(root, 'actions')).filter(
   (n) => existsSync(path.join(root, 'actions', n, 'action.yml')) && (!only.length || only.includes(n)),
 );
-for (const name of names) {
-  const out = path.join(root, 'dist', name);
-  rmSync(out, { recursive: true, force: true });
-  const entries = [[`src/${name}/index.ts`, `dist/${name}`]];
-  if (existsSync(path.join(root, 'src', name, 'post.ts')))
-    entries.push([`src/${name}/post.ts`, `dist/${name}/post`]);
-  for (const [entry, dir] of entries)
-    execFileSync(
-      process.execPath,
-      [
-        path.join(root, 'node_modules/@vercel/ncc/dist/ncc/cli.js'),
-        'build',
-        entry,
-        '-o',
-        dir,
-        '--license',
-        'licenses.txt',
-        '--quiet',
-      ],
-      { cwd: root, stdio: 'inherit' },
-    );
-  console.log(`built dist/${name}`);
+
+const ncc = path.join(root, 'node_modules/@vercel/ncc/dist/ncc/cli.js');
+async function build({ entry, out }) {
+  try {
+    await run(process.execPath, [ncc, 'build', entry, '-o', out, '--license', 'licenses.txt', '--quiet'], {
+      cwd: root,
+      maxBuffer: 64 * 1024 * 1024,
+    });
+  } catch (e) {
+    process.stderr.write(`${e.stdout ?? ''}${e.stderr ?? ''}`);
+    throw new Error(`ncc failed to bundle ${entry}`);
+  }
+  console.log(`built ${out}`);
 }
+
+/** An action's main bundle first, then its post bundle inside it (ncc empties its output folder). */
+async function buildAction(name) {
+  rmSync(path.join(root, 'dist', name), { recursive: true, force: true });
+  await build({ entry: `src/${name}/index.ts`, out: `dist/${name}` });
+  if (existsSync(path.join(root, 'src', name, 'post.ts')))
+    await build({ entry: `src/${name}/post.ts`, out: `dist/${name}/post` });
+}
+
+const queue = [...names];
+await Promise.all(
+  Array.from({ length: 2 }, async () => {
+    while (queue.length) await buildAction(queue.shift());
+  }),
+);
