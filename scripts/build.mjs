@@ -21,7 +21,7 @@ async function build({ entry, out }) {
     });
   } catch (e) {
     process.stderr.write(`${e.stdout ?? ''}${e.stderr ?? ''}`);
-    throw new Error(`ncc failed to bundle ${entry}`);
+    throw new Error(`ncc failed to bundle ${entry}`, { cause: e });
   }
   console.log(`built ${out}`);
 }
