@@ -6,6 +6,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
+import { after } from 'node:test';
 
 export const PG = { host: '127.0.0.1', port: 5432, user: 'postgres' };
 export const MY = { host: '127.0.0.1', port: 3306, user: 'root' };
@@ -259,4 +260,24 @@ export function fingerprint(db: TestDatabase): Record<string, string> {
     `SELECT GROUP_CONCAT(CONCAT(constraint_name, ':', referenced_table_name, ':', delete_rule) ORDER BY constraint_name) FROM information_schema.referential_constraints WHERE constraint_schema = DATABASE();`,
   ).trim();
   return out;
+}
+
+/**
+ * Undo steps run after all tests of the file, newest first; every step runs even when one fails, and the
+ * failures are reported together. Returns the function that registers a step.
+ */
+export function cleanupAfterAll(): (step: () => void) => void {
+  const steps: (() => void)[] = [];
+  after(() => {
+    const errors: unknown[] = [];
+    for (const step of steps.reverse()) {
+      try {
+        step();
+      } catch (e) {
+        errors.push(e);
+      }
+    }
+    if (errors.length) throw new AggregateError(errors, 'cleanup failed');
+  });
+  return (step) => steps.push(step);
 }

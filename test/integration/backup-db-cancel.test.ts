@@ -6,24 +6,13 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { ChildProcess } from 'node:child_process';
 import { runAction } from '../harness/run-action.js';
-import { createDatabase, databasesLike, seed, type TestDatabase } from '../harness/seeded-databases.js';
+import { createDatabase, databasesLike, seed, cleanupAfterAll } from '../harness/seeded-databases.js';
 import { clientDir, failure, passThrough, PG_BIN } from '../harness/backup-db.js';
 
-const cleanup: TestDatabase[] = [];
-after(() => {
-  const errors: unknown[] = [];
-  for (const d of cleanup) {
-    try {
-      d.drop();
-    } catch (e) {
-      errors.push(e);
-    }
-  }
-  if (errors.length) throw new AggregateError(errors, 'cleanup failed');
-});
+const onCleanup = cleanupAfterAll();
 
 /** Send SIGINT to the action once `marker` shows up in the wrappers' log (bounded: 30 s). */
 function cancelWhen(log: string, marker: string) {
@@ -45,7 +34,7 @@ function cancelWhen(log: string, marker: string) {
 describe('backup-db cancelled by the runner', () => {
   it('during the dump: pg_dump is stopped and the partial dump removed; no manifest', async () => {
     const source = createDatabase('postgres', 'bkcancel');
-    cleanup.push(source);
+    onCleanup(() => source.drop());
     seed(source);
     const clients = clientDir({
       pg_dump: {
@@ -73,7 +62,7 @@ describe('backup-db cancelled by the runner', () => {
 
   it('during a restore verification: the scratch database is still dropped', async () => {
     const source = createDatabase('postgres', 'bkcancel');
-    cleanup.push(source);
+    onCleanup(() => source.drop());
     seed(source);
     const clients = clientDir({
       pg_dump: passThrough(`${PG_BIN}/pg_dump`),

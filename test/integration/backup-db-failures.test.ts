@@ -19,26 +19,16 @@ import {
   seed,
   uniqueName,
   type TestDatabase,
+  cleanupAfterAll,
 } from '../harness/seeded-databases.js';
 import { clientDir, failure, passThrough, PG_BIN, report } from '../harness/backup-db.js';
 
-const cleanup: (() => void)[] = [];
+const onCleanup = cleanupAfterAll();
 const db = (engine: 'postgres' | 'mysql', prefix = 'bkf') => {
   const d = createDatabase(engine, prefix);
-  cleanup.push(() => d.drop());
+  onCleanup(() => d.drop());
   return d;
 };
-after(() => {
-  const errors: unknown[] = [];
-  for (const c of cleanup.reverse()) {
-    try {
-      c();
-    } catch (e) {
-      errors.push(e);
-    }
-  }
-  if (errors.length) throw new AggregateError(errors, 'cleanup failed');
-});
 
 /** Nothing in the directory looks like a backup. */
 function noBackups(dir: string): void {
@@ -312,7 +302,7 @@ describe('backup-db never leaks the password', () => {
     const role = uniqueName('bkpw');
     const password = `S3cr@t/p:ä%ss-${role}`;
     pgSql('postgres', `CREATE ROLE ${role} LOGIN SUPERUSER PASSWORD '${password}';`);
-    cleanup.push(() => pgSql('postgres', `DROP ROLE IF EXISTS ${role};`));
+    onCleanup(() => pgSql('postgres', `DROP ROLE IF EXISTS ${role};`));
     const source = db('postgres', 'bkpw');
     seed(source);
     const record = (tool: string) => ({
@@ -371,7 +361,7 @@ describe('backup-db never leaks the password', () => {
     );
     // The seed's trigger, view and routines have DEFINER root: a restore as another user needs SET USER
     // (without it the verification fails, and says so: checked below).
-    cleanup.push(() => mySql('', `DROP USER IF EXISTS '${user}'@'%';`));
+    onCleanup(() => mySql('', `DROP USER IF EXISTS '${user}'@'%';`));
     const record = (tool: string) => ({
       real: `/usr/bin/${tool}`,
       body: [
@@ -534,7 +524,7 @@ describe('backup-db bad input and unreachable servers', () => {
     seed(source);
     pgSql('postgres', `CREATE ROLE ${role} LOGIN; GRANT CONNECT ON DATABASE "${source.name}" TO ${role};`);
     source.sql(`GRANT USAGE ON SCHEMA billing TO ${role};`);
-    cleanup.push(() => {
+    onCleanup(() => {
       source.drop(); // holds the role's grants
       pgSql('postgres', `DROP ROLE IF EXISTS ${role};`);
     });

@@ -8,14 +8,14 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { runAction } from '../harness/run-action.js';
 import {
   createDatabase,
   databasesLike,
   fingerprint,
   seed,
-  type TestDatabase,
+  cleanupAfterAll,
 } from '../harness/seeded-databases.js';
 import { clientDir, failure, passThrough, PG_BIN, report } from '../harness/backup-db.js';
 
@@ -30,23 +30,12 @@ const WAIT_FOR_GO = [
   'exec "$REAL" "$@"',
 ].join('\n');
 
-const cleanup: TestDatabase[] = [];
+const onCleanup = cleanupAfterAll();
 const db = (engine: 'postgres' | 'mysql', prefix = 'bk') => {
   const d = createDatabase(engine, prefix);
-  cleanup.push(d);
+  onCleanup(() => d.drop());
   return d;
 };
-after(() => {
-  const errors: unknown[] = [];
-  for (const d of cleanup) {
-    try {
-      d.drop();
-    } catch (e) {
-      errors.push(e);
-    }
-  }
-  if (errors.length) throw new AggregateError(errors, 'cleanup failed');
-});
 
 const cases = [
   { engine: 'postgres', format: 'custom', ext: '.dump' },
