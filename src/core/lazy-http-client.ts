@@ -1,0 +1,107 @@
+/**
+ * Bundle-time stand-in for `@actions/http-client`, mapped in tsconfig.json `paths` (ncc resolves through them).
+ *
+ * `@actions/core` imports the HTTP client for one function, `getIDToken` (OIDC), and through it undici: about
+ * 1 MB of bundle evaluated at every action's start, roughly 30 ms of the cold-start budget, for a feature no
+ * step of ours calls. This module keeps the same class and methods but loads the real client on the first
+ * request, by dynamic import (ncc emits it as a separate chunk next to the bundle), so behaviour (proxy
+ * support, retries, redirects, error types) is the library's own, only deferred.
+ *
+ * The real module is named by its path because the package name maps back to this file.
+ */
+import type { TypedResponse } from '@actions/http-client/lib/interfaces';
+import type * as Real from '../../node_modules/@actions/http-client/lib/index.js';
+
+type RealClient = Real.HttpClient;
+type Args = ConstructorParameters<typeof Real.HttpClient>;
+
+let loading: Promise<typeof Real> | undefined;
+
+/** The real `@actions/http-client` module, imported once. */
+export function loadHttpClient(): Promise<typeof Real> {
+  loading ??= import('../../node_modules/@actions/http-client/lib/index.js');
+  return loading;
+}
+
+type Method =
+  | 'options'
+  | 'get'
+  | 'del'
+  | 'post'
+  | 'patch'
+  | 'put'
+  | 'head'
+  | 'sendStream'
+  | 'request'
+  | 'getJson'
+  | 'postJson'
+  | 'putJson'
+  | 'patchJson';
+
+/** Same constructor and request methods as `@actions/http-client`'s HttpClient; the real one is made on first use. */
+export class HttpClient {
+  readonly #args: Args;
+  #client: Promise<RealClient> | undefined;
+
+  constructor(...args: Args) {
+    this.#args = args;
+  }
+
+  #real(): Promise<RealClient> {
+    this.#client ??= loadHttpClient().then((m) => new m.HttpClient(...this.#args));
+    return this.#client;
+  }
+
+  async #call<M extends Method>(
+    method: M,
+    args: Parameters<RealClient[M]>,
+  ): Promise<Awaited<ReturnType<RealClient[M]>>> {
+    const client = await this.#real();
+    const fn = client[method] as (...a: Parameters<RealClient[M]>) => ReturnType<RealClient[M]>;
+    return await fn.apply(client, args);
+  }
+
+  options(...a: Parameters<RealClient['options']>) {
+    return this.#call('options', a);
+  }
+  get(...a: Parameters<RealClient['get']>) {
+    return this.#call('get', a);
+  }
+  del(...a: Parameters<RealClient['del']>) {
+    return this.#call('del', a);
+  }
+  post(...a: Parameters<RealClient['post']>) {
+    return this.#call('post', a);
+  }
+  patch(...a: Parameters<RealClient['patch']>) {
+    return this.#call('patch', a);
+  }
+  put(...a: Parameters<RealClient['put']>) {
+    return this.#call('put', a);
+  }
+  head(...a: Parameters<RealClient['head']>) {
+    return this.#call('head', a);
+  }
+  sendStream(...a: Parameters<RealClient['sendStream']>) {
+    return this.#call('sendStream', a);
+  }
+  request(...a: Parameters<RealClient['request']>) {
+    return this.#call('request', a);
+  }
+  getJson<T>(...a: Parameters<RealClient['getJson']>): Promise<TypedResponse<T>> {
+    return this.#call('getJson', a) as Promise<TypedResponse<T>>;
+  }
+  postJson<T>(...a: Parameters<RealClient['postJson']>): Promise<TypedResponse<T>> {
+    return this.#call('postJson', a) as Promise<TypedResponse<T>>;
+  }
+  putJson<T>(...a: Parameters<RealClient['putJson']>): Promise<TypedResponse<T>> {
+    return this.#call('putJson', a) as Promise<TypedResponse<T>>;
+  }
+  patchJson<T>(...a: Parameters<RealClient['patchJson']>): Promise<TypedResponse<T>> {
+    return this.#call('patchJson', a) as Promise<TypedResponse<T>>;
+  }
+  /** Ends the real client's keep-alive agents, if one was made. */
+  dispose(): void {
+    void this.#client?.then((c) => c.dispose());
+  }
+}
