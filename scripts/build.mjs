@@ -7,6 +7,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { licensesText, standInMisuse } from './bundle-stats.mjs';
 
 const run = promisify(execFile);
 const root = path.resolve(import.meta.dirname, '..');
@@ -24,50 +25,17 @@ async function build({ entry, out }) {
       cwd: root,
       maxBuffer: 64 * 1024 * 1024,
     });
-    writeFileSync(path.join(root, out, 'licenses.txt'), licenses(JSON.parse(readFileSync(stats, 'utf8'))));
+    const info = JSON.parse(readFileSync(stats, 'utf8'));
+    const misuse = standInMisuse(info);
+    if (misuse.length) throw new Error(misuse.join('\n'));
+    writeFileSync(path.join(root, out, 'licenses.txt'), licensesText(info, root));
   } catch (e) {
     process.stderr.write(`${e.stdout ?? ''}${e.stderr ?? ''}`);
-    throw new Error(`ncc failed to bundle ${entry}`, { cause: e });
+    throw new Error(`could not bundle ${entry}: ${e.message}`, { cause: e });
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
   console.log(`built ${out}`);
-}
-
-/** The package folders (./node_modules/.../<pkg>) of every module that webpack emitted into some chunk. */
-function bundledPackages(stats) {
-  const dirs = new Set();
-  const walk = (modules, emitted) => {
-    for (const m of modules ?? []) {
-      const inChunk = emitted || (m.chunks?.length ?? 0) > 0;
-      const found = inChunk && /^(.*node_modules\/(?:@[^/]+\/)?[^/]+)\//.exec(m.name ?? '');
-      if (found) dirs.add(found[1]);
-      walk(m.modules, inChunk);
-    }
-  };
-  walk(stats.modules, false);
-  return [...dirs];
-}
-
-const LICENSE_FILE = /^(licen[cs]e|copying)(\.(md|txt|markdown))?$/i;
-
-/** ncc's licenses.txt format: name, license id, the license file's text, a blank line; sorted by name. */
-function licenses(stats) {
-  const entries = bundledPackages(stats).map((dir) => {
-    const abs = path.join(root, dir);
-    const pkg = JSON.parse(readFileSync(path.join(abs, 'package.json'), 'utf8'));
-    const file = readdirSync(abs).find((f) => LICENSE_FILE.test(f));
-    const text = file
-      ? readFileSync(path.join(abs, file), 'utf8').trim()
-      : '(the package ships no license file)';
-    const id = typeof pkg.license === 'string' ? pkg.license : (pkg.license?.type ?? 'UNKNOWN');
-    return { name: pkg.name, body: `${pkg.name}\n${id}\n${text}\n` };
-  });
-  const unique = new Map(entries.map((e) => [e.name, e]));
-  return [...unique.values()]
-    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
-    .map((e) => e.body)
-    .join('\n');
 }
 
 /** An action's main bundle first, then its post bundle inside it (ncc empties its output folder). */

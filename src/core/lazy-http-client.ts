@@ -7,7 +7,10 @@
  * request, by dynamic import (ncc emits it as a separate chunk next to the bundle), so behaviour (proxy
  * support, retries, redirects, error types) is the library's own, only deferred.
  *
- * The real module is named by its path because the package name maps back to this file.
+ * The real module is named by its path because the package name maps back to this file. Only the async request
+ * methods exist here (getAgent, getAgentDispatcher and the rest are synchronous and need the real module), so the
+ * build refuses any other importer (scripts/bundle-stats.mjs, `standInMisuse`): @actions/github, for one, calls
+ * `getAgentDispatcher` through a namespace import, which would otherwise fail only at run time.
  */
 import type { TypedResponse } from '@actions/http-client/lib/interfaces';
 import type * as Real from '../../node_modules/@actions/http-client/lib/index.js';

@@ -6,6 +6,12 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
+import {
+  bundledPackages,
+  licensesText,
+  standInMisuse,
+  type StatsModule,
+} from '../../scripts/bundle-stats.mjs';
 import { ROOT } from '../harness/run-action.js';
 
 /** dist/<name> and dist/<name>/post: every folder the build writes a bundle into. */
@@ -53,5 +59,62 @@ describe('bundles', () => {
   it('run-migrations: the driver chunks are licensed too (ncc alone kept only the last chunk)', () => {
     const names = licensed(path.join('dist', 'run-migrations'));
     for (const p of ['pg', 'mysql2', '@actions/core', 'zod', 'yaml']) assert.ok(names.has(p), `${p} missing`);
+  });
+});
+
+describe('bundle stats (scripts/bundle-stats.mjs)', () => {
+  const module = (name: string, chunks: number[], reasons: string[] = [], modules: StatsModule[] = []) => ({
+    name,
+    chunks,
+    modules,
+    reasons: reasons.map((moduleName) => ({ moduleName, type: 'harmony import specifier' })),
+  });
+
+  it('licenses every package emitted into some chunk, concatenated or nested, and none that was dropped', () => {
+    const stats = {
+      modules: [
+        module(
+          './src/smoke-test/index.ts + 3 modules',
+          [1],
+          [],
+          [
+            module('./node_modules/zod/v4/core/core.js', []),
+            module('./node_modules/@actions/core/lib/core.js', []),
+          ],
+        ),
+        module('./node_modules/pg/node_modules/pg-connection-string/index.js', [849]),
+        module('./node_modules/undici/index.js', []),
+      ],
+    };
+    assert.deepEqual(bundledPackages(stats).sort(), [
+      './node_modules/@actions/core',
+      './node_modules/pg/node_modules/pg-connection-string',
+      './node_modules/zod',
+    ]);
+    const text = licensesText(stats, ROOT);
+    assert.match(text, /^@actions\/core\nMIT\n/);
+    assert.match(text, /\n\npg-connection-string\nMIT\n/);
+    assert.match(text, /\n\nzod\nMIT\n/);
+    assert.doesNotMatch(text, /undici/);
+  });
+
+  it("accepts the http-client stand-in under @actions/core's OIDC client only", () => {
+    const standIn = (...by: string[]) => ({
+      modules: [module('./src/core/lazy-http-client.ts', [], by)],
+    });
+    assert.deepEqual(
+      standInMisuse(
+        standIn('./node_modules/@actions/core/lib/oidc-utils.js', './src/deploy/index.ts + 62 modules'),
+      ),
+      [],
+    );
+    // @actions/github does `import * as httpClient` and calls getAgentDispatcher(): the build must refuse
+    const misuse = standInMisuse(standIn('./node_modules/@actions/github/lib/internal/utils.js'));
+    assert.equal(misuse.length, 1);
+    assert.match(
+      misuse[0]!,
+      /^\.\/node_modules\/@actions\/github\/lib\/internal\/utils\.js imports @actions\/http-client/,
+    );
+    assert.match(misuse[0]!, /Remove the "paths" entry in tsconfig\.json/);
   });
 });

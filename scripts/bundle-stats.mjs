@@ -1,0 +1,72 @@
+// What the build reads from ncc's webpack stats (`ncc build --stats-out`): the packages each output folder holds,
+// for its licenses.txt, and whether the @actions/http-client stand-in (tsconfig.json `paths`) is used only where it
+// is complete enough.
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+
+/** Calls each module of the stats, nested (concatenated) ones too, with whether it was emitted into a chunk. */
+function eachModule(modules, fn, emitted = false) {
+  for (const m of modules ?? []) {
+    const inChunk = emitted || (m.chunks?.length ?? 0) > 0;
+    fn(m, inChunk);
+    eachModule(m.modules, fn, inChunk);
+  }
+}
+
+/** The package folders (./node_modules/.../<pkg>) of every module that webpack emitted into some chunk. */
+export function bundledPackages(stats) {
+  const dirs = new Set();
+  eachModule(stats.modules, (m, inChunk) => {
+    const found = inChunk && /^(.*node_modules\/(?:@[^/]+\/)?[^/]+)\//.exec(m.name ?? '');
+    if (found) dirs.add(found[1]);
+  });
+  return [...dirs];
+}
+
+const LICENSE_FILE = /^(licen[cs]e|copying)(\.(md|txt|markdown))?$/i;
+
+/** ncc's licenses.txt format: name, license id, the license file's text, a blank line; sorted by name. */
+export function licensesText(stats, root) {
+  const entries = bundledPackages(stats).map((dir) => {
+    const abs = path.join(root, dir);
+    const pkg = JSON.parse(readFileSync(path.join(abs, 'package.json'), 'utf8'));
+    const file = readdirSync(abs).find((f) => LICENSE_FILE.test(f));
+    const text = file
+      ? readFileSync(path.join(abs, file), 'utf8').trim()
+      : '(the package ships no license file)';
+    const id = typeof pkg.license === 'string' ? pkg.license : (pkg.license?.type ?? 'UNKNOWN');
+    return { name: pkg.name, body: `${pkg.name}\n${id}\n${text}\n` };
+  });
+  const unique = new Map(entries.map((e) => [e.name, e]));
+  return [...unique.values()]
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+    .map((e) => e.body)
+    .join('\n');
+}
+
+const STAND_IN = './src/core/lazy-http-client.ts';
+/** The modules the stand-in is known to be enough for: it has HttpClient's async request methods, nothing else. */
+const STAND_IN_FOR = new Set(['./node_modules/@actions/core/lib/oidc-utils.js']);
+
+/**
+ * Modules other than @actions/core's OIDC client that import @actions/http-client (so get the stand-in), one
+ * message each. Namespace imports (`import * as httpClient`, as @actions/github does) would otherwise build and
+ * fail only at run time, e.g. `hc.getAgentDispatcher is not a function`.
+ */
+export function standInMisuse(stats) {
+  const users = new Set();
+  eachModule(stats.modules, (m) => {
+    if (m.name !== STAND_IN) return;
+    for (const r of m.reasons ?? []) {
+      // a concatenated module is listed once as itself and once inside its container (`./x.ts + 12 modules`)
+      if (r.moduleName && !r.moduleName.includes(' + ') && !STAND_IN_FOR.has(r.moduleName))
+        users.add(r.moduleName);
+    }
+  });
+  return [...users].map(
+    (u) =>
+      `${u} imports @actions/http-client, which tsconfig.json maps to ${STAND_IN.slice(2)} (a lazy stand-in made ` +
+      `for @actions/core's OIDC client only). Remove the "paths" entry in tsconfig.json, or extend the stand-in ` +
+      `and add the importer to STAND_IN_FOR in scripts/bundle-stats.mjs.`,
+  );
+}
