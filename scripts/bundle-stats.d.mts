@@ -3,7 +3,7 @@ export interface StatsModule {
   name?: string;
   chunks?: (string | number)[];
   modules?: StatsModule[];
-  reasons?: { moduleName?: string | null; type?: string }[];
+  reasons?: { moduleName?: string | null; resolvedModule?: string | null; type?: string }[];
 }
 export interface Stats {
   modules?: StatsModule[];

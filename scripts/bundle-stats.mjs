@@ -23,23 +23,37 @@ export function bundledPackages(stats) {
   return [...dirs];
 }
 
-const LICENSE_FILE = /^(licen[cs]e|copying)(\.(md|txt|markdown))?$/i;
+// LICENSE, LICENCE.md, LICENSE-MIT, license.txt, COPYING ...
+const LICENSE_FILE = /^(licen[cs]e|copying)([.-][\w.-]*)?$/i;
 
-/** ncc's licenses.txt format: name, license id, the license file's text, a blank line; sorted by name. */
+/**
+ * ncc's licenses.txt format: name, license id, the license file's text, a blank line; sorted by name, then
+ * version. One entry per name and version: two bundled versions of a package each bring their license.
+ */
 export function licensesText(stats, root) {
-  const entries = bundledPackages(stats).map((dir) => {
+  const entries = new Map();
+  for (const dir of bundledPackages(stats)) {
     const abs = path.join(root, dir);
     const pkg = JSON.parse(readFileSync(path.join(abs, 'package.json'), 'utf8'));
-    const file = readdirSync(abs).find((f) => LICENSE_FILE.test(f));
+    const key = `${pkg.name}@${pkg.version}`;
+    if (entries.has(key)) continue;
+    const file = readdirSync(abs)
+      .filter((f) => LICENSE_FILE.test(f))
+      .sort()[0];
     const text = file
       ? readFileSync(path.join(abs, file), 'utf8').trim()
       : '(the package ships no license file)';
     const id = typeof pkg.license === 'string' ? pkg.license : (pkg.license?.type ?? 'UNKNOWN');
-    return { name: pkg.name, body: `${pkg.name}\n${id}\n${text}\n` };
-  });
-  const unique = new Map(entries.map((e) => [e.name, e]));
-  return [...unique.values()]
-    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+    entries.set(key, { name: pkg.name, version: pkg.version, body: `${pkg.name}\n${id}\n${text}\n` });
+  }
+  const byNameThenVersion = (a, b) =>
+    a.name !== b.name
+      ? a.name < b.name
+        ? -1
+        : 1
+      : a.version.localeCompare(b.version, 'en', { numeric: true });
+  return [...entries.values()]
+    .sort(byNameThenVersion)
     .map((e) => e.body)
     .join('\n');
 }
@@ -56,11 +70,12 @@ const STAND_IN_FOR = new Set(['./node_modules/@actions/core/lib/oidc-utils.js'])
 export function standInMisuse(stats) {
   const users = new Set();
   eachModule(stats.modules, (m) => {
-    if (m.name !== STAND_IN) return;
+    if (m.name !== STAND_IN && !m.name?.startsWith(`${STAND_IN} + `)) return;
     for (const r of m.reasons ?? []) {
-      // a concatenated module is listed once as itself and once inside its container (`./x.ts + 12 modules`)
-      if (r.moduleName && !r.moduleName.includes(' + ') && !STAND_IN_FOR.has(r.moduleName))
-        users.add(r.moduleName);
+      // resolvedModule is the importing module itself, also when webpack concatenated it into another one
+      // (whose name, `./x.ts + 12 modules`, is what moduleName then says)
+      const by = r.resolvedModule ?? r.moduleName;
+      if (by && by !== STAND_IN && !STAND_IN_FOR.has(by)) users.add(by);
     }
   });
   return [...users].map(

@@ -45,12 +45,16 @@ type Method =
 export class HttpClient {
   readonly #args: Args;
   #client: Promise<RealClient> | undefined;
+  #disposed = false;
 
   constructor(...args: Args) {
     this.#args = args;
   }
 
   #real(): Promise<RealClient> {
+    // the library's own words for a request after dispose()
+    if (this.#disposed && !this.#client)
+      return Promise.reject(new Error('Client has already been disposed.'));
     this.#client ??= loadHttpClient().then((m) => new m.HttpClient(...this.#args));
     return this.#client;
   }
@@ -103,8 +107,9 @@ export class HttpClient {
   patchJson<T>(...a: Parameters<RealClient['patchJson']>): Promise<TypedResponse<T>> {
     return this.#call('patchJson', a) as Promise<TypedResponse<T>>;
   }
-  /** Ends the real client's keep-alive agents, if one was made. */
+  /** Ends the real client's keep-alive agents, if one was made; later requests fail, as the library's do. */
   dispose(): void {
+    this.#disposed = true;
     void this.#client?.then((c) => c.dispose());
   }
 }

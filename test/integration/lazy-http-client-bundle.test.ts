@@ -1,7 +1,8 @@
 /**
  * An ncc bundle that calls @actions/core's getIDToken: the @actions/http-client stand-in is in it (not undici at
  * start-up), the real client arrives as a separate chunk loaded on the first request, and the token request works
- * against a real HTTP server: bearer token, audience, answer masked and returned.
+ * against a real HTTP server: bearer token, audience, answer masked and returned. And a bundle whose own modules
+ * import @actions/http-client: the build's guard, reading ncc's real stats, names both importers.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -12,6 +13,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
+import { standInMisuse, type Stats } from '../../scripts/bundle-stats.mjs';
 import { parseFileCommands, ROOT } from '../harness/run-action.js';
 
 const run = promisify(execFile);
@@ -31,15 +33,23 @@ describe('bundled getIDToken through the lazy http-client', () => {
     res.end(JSON.stringify({ value: 'eyJ-id-token-for-test' }));
   });
   let url = '';
+  let misuseStats: Stats = {};
 
   before(async () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/token?api-version=2.0`;
     const ncc = path.join(ROOT, 'node_modules/@vercel/ncc/dist/ncc/cli.js');
-    await run(process.execPath, [ncc, 'build', 'test/fixtures/bundles/oidc-token.ts', '-o', out, '--quiet'], {
-      cwd: ROOT,
-      timeout: 180_000,
-    });
+    const bundle = (entry: string, to: string, ...more: string[]) =>
+      run(process.execPath, [ncc, 'build', entry, '-o', to, '--quiet', ...more], {
+        cwd: ROOT,
+        timeout: 180_000,
+      });
+    const stats = path.join(dir, 'misuse-stats.json');
+    await Promise.all([
+      bundle('test/fixtures/bundles/oidc-token.ts', out),
+      bundle('test/fixtures/bundles/misuse.ts', path.join(dir, 'misuse'), '--stats-out', stats),
+    ]);
+    misuseStats = JSON.parse(readFileSync(stats, 'utf8')) as Stats;
   });
   after(() => {
     server.close();
@@ -96,5 +106,13 @@ describe('bundled getIDToken through the lazy http-client', () => {
     assert.equal(r.code, 1);
     assert.match(r.stdout, /::error::.*Failed to get ID Token/s);
     assert.match(r.stdout, /503/);
+  });
+
+  it('the build guard names every other importer of @actions/http-client, also one webpack concatenated', () => {
+    const misuse = standInMisuse(misuseStats);
+    assert.deepEqual(misuse.map((m) => m.split(' ')[0]).sort(), [
+      './test/fixtures/bundles/misuse-lazy.ts',
+      './test/fixtures/bundles/misuse.ts',
+    ]);
   });
 });

@@ -2,9 +2,12 @@
 import assert from 'node:assert/strict';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { BearerCredentialHandler } from '@actions/http-client/lib/auth';
 import { HttpClient, loadHttpClient } from '../../src/core/lazy-http-client.js';
+import { ROOT } from '../harness/run-action.js';
 
 describe('lazy @actions/http-client', () => {
   const seen: IncomingHttpHeaders[] = [];
@@ -61,5 +64,23 @@ describe('lazy @actions/http-client', () => {
     assert.equal(res.message.statusCode, 200);
     assert.match(await res.readBody(), /id-token/);
     client.dispose();
+  });
+
+  it('refuses requests after dispose(), made before or after the real client was loaded', async () => {
+    const unused = new HttpClient('t');
+    unused.dispose();
+    await assert.rejects(unused.getJson(`${base}/token`), /Client has already been disposed/);
+    const used = new HttpClient('t');
+    await used.getJson(`${base}/token`);
+    used.dispose();
+    await assert.rejects(used.getJson(`${base}/token`), /Client has already been disposed/);
+  });
+
+  it('loads the very @actions/http-client that @actions/core would (no nested copy under core)', () => {
+    // the stand-in names node_modules/@actions/http-client by path; npm nests a copy under @actions/core only
+    // when the top-level version does not satisfy core's range, and then the path would name the wrong one
+    const nested = path.join(ROOT, 'node_modules/@actions/core/node_modules/@actions/http-client');
+    assert.ok(!existsSync(nested), `${nested} exists: point src/core/lazy-http-client.ts at it`);
+    assert.ok(existsSync(path.join(ROOT, 'node_modules/@actions/http-client/lib/index.js')));
   });
 });
