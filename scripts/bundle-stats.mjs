@@ -59,7 +59,7 @@ export function licensesText(stats, root) {
 }
 
 const STAND_IN = './src/core/lazy-http-client.ts';
-/** The modules the stand-in is known to be enough for: it has HttpClient's async request methods, nothing else. */
+/** The modules the stand-in is enough for: it has HttpClient's constructor, getJson and dispose, nothing else. */
 const STAND_IN_FOR = new Set(['./node_modules/@actions/core/lib/oidc-utils.js']);
 
 /**

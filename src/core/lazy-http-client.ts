@@ -7,9 +7,8 @@
  * request, by dynamic import (ncc emits it as a separate chunk next to the bundle), so behaviour (proxy
  * support, retries, redirects, error types) is the library's own, only deferred.
  *
- * The real module is named by its path because the package name maps back to this file. Only the async request
- * methods exist here (getAgent, getAgentDispatcher and the rest are synchronous and need the real module), so the
- * build refuses any other importer (scripts/bundle-stats.mjs, `standInMisuse`): @actions/github, for one, calls
+ * The real module is named by its path because the package name maps back to this file. Only what that client
+ * calls exists here (the constructor, getJson, dispose), so the build refuses any other importer (scripts/bundle-stats.mjs, `standInMisuse`): @actions/github, for one, calls
  * `getAgentDispatcher` through a namespace import, which would otherwise fail only at run time.
  */
 import type { TypedResponse } from '@actions/http-client/lib/interfaces';
@@ -26,22 +25,7 @@ export function loadHttpClient(): Promise<typeof Real> {
   return loading;
 }
 
-type Method =
-  | 'options'
-  | 'get'
-  | 'del'
-  | 'post'
-  | 'patch'
-  | 'put'
-  | 'head'
-  | 'sendStream'
-  | 'request'
-  | 'getJson'
-  | 'postJson'
-  | 'putJson'
-  | 'patchJson';
-
-/** Same constructor and request methods as `@actions/http-client`'s HttpClient; the real one is made on first use. */
+/** `@actions/http-client`'s HttpClient as @actions/core's OIDC client uses it; the real one is made on first use. */
 export class HttpClient {
   readonly #args: Args;
   #client: Promise<RealClient> | undefined;
@@ -59,54 +43,12 @@ export class HttpClient {
     return this.#client;
   }
 
-  async #call<M extends Method>(
-    method: M,
-    args: Parameters<RealClient[M]>,
-  ): Promise<Awaited<ReturnType<RealClient[M]>>> {
+  /** GET and parse JSON: the one request @actions/core's OIDC client makes. */
+  async getJson<T>(...a: Parameters<RealClient['getJson']>): Promise<TypedResponse<T>> {
     const client = await this.#real();
-    const fn = client[method] as (...a: Parameters<RealClient[M]>) => ReturnType<RealClient[M]>;
-    return await fn.apply(client, args);
+    return client.getJson<T>(...a);
   }
 
-  options(...a: Parameters<RealClient['options']>) {
-    return this.#call('options', a);
-  }
-  get(...a: Parameters<RealClient['get']>) {
-    return this.#call('get', a);
-  }
-  del(...a: Parameters<RealClient['del']>) {
-    return this.#call('del', a);
-  }
-  post(...a: Parameters<RealClient['post']>) {
-    return this.#call('post', a);
-  }
-  patch(...a: Parameters<RealClient['patch']>) {
-    return this.#call('patch', a);
-  }
-  put(...a: Parameters<RealClient['put']>) {
-    return this.#call('put', a);
-  }
-  head(...a: Parameters<RealClient['head']>) {
-    return this.#call('head', a);
-  }
-  sendStream(...a: Parameters<RealClient['sendStream']>) {
-    return this.#call('sendStream', a);
-  }
-  request(...a: Parameters<RealClient['request']>) {
-    return this.#call('request', a);
-  }
-  getJson<T>(...a: Parameters<RealClient['getJson']>): Promise<TypedResponse<T>> {
-    return this.#call('getJson', a) as Promise<TypedResponse<T>>;
-  }
-  postJson<T>(...a: Parameters<RealClient['postJson']>): Promise<TypedResponse<T>> {
-    return this.#call('postJson', a) as Promise<TypedResponse<T>>;
-  }
-  putJson<T>(...a: Parameters<RealClient['putJson']>): Promise<TypedResponse<T>> {
-    return this.#call('putJson', a) as Promise<TypedResponse<T>>;
-  }
-  patchJson<T>(...a: Parameters<RealClient['patchJson']>): Promise<TypedResponse<T>> {
-    return this.#call('patchJson', a) as Promise<TypedResponse<T>>;
-  }
   /** Ends the real client's keep-alive agents, if one was made; later requests fail, as the library's do. */
   dispose(): void {
     this.#disposed = true;

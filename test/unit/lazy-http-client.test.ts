@@ -58,14 +58,6 @@ describe('lazy @actions/http-client', () => {
     client.dispose();
   });
 
-  it('plain requests go through too (get, read body)', async () => {
-    const client = new HttpClient('t');
-    const res = await client.get(`${base}/token`);
-    assert.equal(res.message.statusCode, 200);
-    assert.match(await res.readBody(), /id-token/);
-    client.dispose();
-  });
-
   it('refuses requests after dispose(), made before or after the real client was loaded', async () => {
     const unused = new HttpClient('t');
     unused.dispose();
