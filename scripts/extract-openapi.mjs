@@ -51,6 +51,14 @@ export const OPERATIONS = [
   `GET ${R}/actions/runs/{run_id}/approvals`,
   `GET ${R}/actions/runs/{run_id}/pending_deployments`,
   `GET ${R}/compare/{basehead}`,
+  // record-deployment: durable records branch, tags
+  `GET ${R}/contents/{path}`,
+  `PUT ${R}/contents/{path}`,
+  `GET ${R}/git/ref/{ref}`,
+  `POST ${R}/git/refs`,
+  `POST ${R}/git/trees`,
+  `POST ${R}/git/commits`,
+  `GET ${R}/git/matching-refs/{ref}`,
 ];
 
 /** Schema keywords that carry no validation meaning and only cost bytes. */

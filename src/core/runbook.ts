@@ -120,6 +120,20 @@ export const backupSection = z
   })
   .describe('Database backups (backup-db)');
 
+/** What record-deployment reads; keys are record-deployment's input names. */
+export const recordSection = z
+  .strictObject({
+    'store-branch': z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._/-]*$/, 'expected a branch name such as deployment-records')
+      .optional()
+      .describe('Branch the records are committed to (created as an orphan branch when missing)'),
+    'dora-window': durationField(
+      'Window DORA metrics are computed over, at most 90d; 0 turns them off',
+    ).optional(),
+  })
+  .describe('Deployment records and DORA metrics (record-deployment)');
+
 export const environmentSchema = z.strictObject({
   url: z.url().optional().describe('Public URL of the environment'),
   smoke: smokeSection.optional(),
@@ -127,6 +141,7 @@ export const environmentSchema = z.strictObject({
   deploy: deploySection.optional(),
   migrations: migrationsSection.optional(),
   backup: backupSection.optional(),
+  record: recordSection.optional(),
 });
 
 export const runbookSchema = z
