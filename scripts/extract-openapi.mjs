@@ -51,6 +51,9 @@ export const OPERATIONS = [
   `GET ${R}/actions/runs/{run_id}/approvals`,
   `GET ${R}/actions/runs/{run_id}/pending_deployments`,
   `GET ${R}/compare/{basehead}`,
+  `GET ${R}/actions/artifacts`,
+  `GET ${R}/git/matching-refs/{ref}`,
+  `GET ${R}/git/tags/{tag_sha}`,
 ];
 
 /** Schema keywords that carry no validation meaning and only cost bytes. */
