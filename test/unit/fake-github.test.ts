@@ -201,9 +201,18 @@ describe('fake GitHub through Octokit', () => {
     await gh.rest.repos.deleteDeployment({ ...repo, deployment_id: id });
     await assert.rejects(gh.rest.repos.getDeployment({ ...repo, deployment_id: id }), { status: 404 });
 
+    fake.seed.artifact({ name: 'backup-production-1', run_id: 5 });
+    const artifacts = await gh.rest.actions.listArtifactsForRepo({ ...repo, name: 'backup-production-1' });
+    assert.equal(artifacts.data.artifacts[0]?.workflow_run?.id, 5);
+    fake.seed.tag({ name: 'v1.0.0', sha: 'c'.repeat(40), annotated: true });
+    const refs = await gh.rest.git.listMatchingRefs({ ...repo, ref: 'tags/v1' });
+    assert.equal(refs.data[0]?.object.type, 'tag');
+    const tag = await gh.rest.git.getTag({ ...repo, tag_sha: refs.data[0]!.object.sha });
+    assert.equal(tag.data.object.sha, 'c'.repeat(40));
+
     const unexercised = Object.keys(loadSubset().operations).filter((op) => fake.count(op) === 0);
     assert.deepEqual(unexercised, []);
-    assert.equal(fake.requests.length, 22);
+    assert.equal(fake.requests.length, 25);
     assert.deepEqual(fake.violations, []);
   });
 
