@@ -51,6 +51,9 @@ export const OPERATIONS = [
   `GET ${R}/actions/runs/{run_id}/approvals`,
   `GET ${R}/actions/runs/{run_id}/pending_deployments`,
   `GET ${R}/compare/{basehead}`,
+  `GET ${R}/actions/artifacts`,
+  `GET ${R}/git/matching-refs/{ref}`,
+  `GET ${R}/git/tags/{tag_sha}`,
   // record-deployment: durable records branch, tags
   `GET ${R}/contents/{path}`,
   `PUT ${R}/contents/{path}`,
@@ -58,7 +61,6 @@ export const OPERATIONS = [
   `POST ${R}/git/refs`,
   `POST ${R}/git/trees`,
   `POST ${R}/git/commits`,
-  `GET ${R}/git/matching-refs/{ref}`,
 ];
 
 /** Schema keywords that carry no validation meaning and only cost bytes. */

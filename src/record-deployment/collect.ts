@@ -150,11 +150,8 @@ export async function collect(
     deployment.ref.replace(/^refs\/\w+\//, '');
   let tag: string | undefined;
   if (/^[\w.+-]+$/.test(version)) {
-    const tags = await gh.tags(version);
-    tag = (
-      tags.find((t) => t.name === version && (t.sha === deployment.sha || t.type === 'tag')) ??
-      tags.find((t) => t.sha === deployment.sha)
-    )?.name;
+    const tags = await gh.tagsAt(deployment.sha, version);
+    tag = tags.find((t) => t === version) ?? tags[0];
   }
 
   const now = ctx.clock.date();

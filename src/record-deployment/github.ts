@@ -3,7 +3,13 @@
  * their statuses, run approvals, compare, tags, and the contents / git-data writes of the records branch. Every
  * failure becomes a GitHubApiError that names the permission (403) or what was missing (404).
  */
-import { toGitHubError, type Deployment, type DeploymentStatus, type GitHubClient } from '../core/github.js';
+import {
+  tagsAt,
+  toGitHubError,
+  type Deployment,
+  type DeploymentStatus,
+  type GitHubClient,
+} from '../core/github.js';
 
 export interface Approval {
   login: string;
@@ -164,16 +170,9 @@ export class RecordGitHub {
     };
   }
 
-  /** Tags whose name starts with `prefix`, with the object they point at. */
-  async tags(prefix: string): Promise<Array<{ name: string; sha: string; type: string }>> {
-    const { data } = await this.call(`Looking up tag ${prefix}`, 'contents=read', 'the repository was', () =>
-      this.octokit.rest.git.listMatchingRefs({ ...this.r, ref: `tags/${prefix}` }),
-    );
-    return data.map((t) => ({
-      name: t.ref.replace(/^refs\/tags\//, ''),
-      sha: t.object.sha,
-      type: t.object.type,
-    }));
+  /** Tags pointing at commit `sha` whose name starts with `prefix` (core's tagsAt: annotated tags followed). */
+  tagsAt(sha: string, prefix: string): Promise<string[]> {
+    return tagsAt(this.octokit, this.r, sha, prefix);
   }
 
   /** A file on `branch`, or undefined when it (or the branch) does not exist. */

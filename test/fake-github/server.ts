@@ -152,6 +152,30 @@ export interface Seeder {
     reviewers?: string[];
     current_user_can_approve?: boolean;
   }): Json;
+  /** A workflow run artifact (newest first in listings); `expired` defaults to expires_at <= now. */
+  artifact(a: {
+    name: string;
+    run_id?: number;
+    size_in_bytes?: number;
+    created_at?: string;
+    expires_at?: string;
+    retention_days?: number;
+    expired?: boolean;
+    head_sha?: string;
+    head_branch?: string;
+    digest?: string;
+    owner?: string;
+    repo?: string;
+  }): Json;
+  /** A git tag on a commit (default: the default branch's head); `annotated` adds a tag object. */
+  tag(t: {
+    name: string;
+    sha?: string;
+    annotated?: boolean;
+    message?: string;
+    owner?: string;
+    repo?: string;
+  }): void;
   /** A commit for compare with its author login and commit time (both author and committer date). */
   commitAt(c: {
     sha: string;
@@ -169,8 +193,6 @@ export interface Seeder {
    * someone else first) and gets GitHub's 409, as when two runs write to the same branch at once.
    */
   raceNextWrite(f: { branch: string; path: string; content: string; owner?: string; repo?: string }): void;
-  /** A lightweight tag `name` pointing at commit `sha`. */
-  tagRef(t: { name: string; sha: string; owner?: string; repo?: string }): void;
 }
 
 export type DeploymentState =
@@ -275,6 +297,9 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
   const reviews: Json[] = [];
   const approvals = new Map<number, Json[]>();
   const pending = new Map<number, Json[]>();
+  const artifacts: Json[] = [];
+  /** Git tags: `${repoKey}#${name}` -> target commit sha, and the tag object's sha when annotated. */
+  const tags = new Map<string, { name: string; sha: string; tagSha?: string; message?: string }>();
   const users = new Map<string, Json>();
   let nextId = 1000;
   let requestSeq = 0;
@@ -284,7 +309,6 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
   const files = new Map<string, Map<string, { content: string; sha: string }>>();
   const gitTrees = new Map<string, Array<{ path: string; content: string; sha: string }>>();
   const gitCommits = new Map<string, Json>();
-  const tags = new Map<string, string>();
   const races: Array<{ key: string; path: string; content: string }> = [];
 
   const id = (): number => ++nextId;
@@ -828,6 +852,85 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
       (ctx) => ({ status: 200, body: pending.get(Number(ctx.params.run_id)) ?? [] }),
     ],
     ['GET', `${R}/compare/{basehead}`, compare],
+    [
+      'GET',
+      `${R}/actions/artifacts`,
+      (ctx) => {
+        const items = artifacts
+          .filter((a) => a.repoKey === ctx.repoKey)
+          .filter((a) => ctx.query.name === undefined || a.name === ctx.query.name)
+          .sort(byIdDesc)
+          .map(({ repoKey: _k, ...a }) => a);
+        return wrapped(ctx, 'artifacts', items);
+      },
+    ],
+    [
+      'GET',
+      `${R}/git/matching-refs/{ref}`,
+      (ctx) => {
+        const wanted = ctx.params.ref!;
+        const refs: Json[] = [];
+        for (const [key, t] of tags) {
+          if (!key.startsWith(`${ctx.repoKey}#`)) continue;
+          const ref = `refs/tags/${t.name}`;
+          if (!ref.startsWith(`refs/${wanted}`)) continue;
+          const objectSha = t.tagSha ?? t.sha;
+          refs.push({
+            ref,
+            node_id: nodeId('Ref', parseInt(objectSha.slice(0, 8), 16)),
+            url: `${ctx.repoUrl}/git/${ref}`,
+            object: {
+              type: t.tagSha ? 'tag' : 'commit',
+              sha: objectSha,
+              url: `${ctx.repoUrl}/git/${t.tagSha ? 'tags' : 'commits'}/${objectSha}`,
+            },
+          });
+        }
+        for (const [key, b] of branches) {
+          if (!key.startsWith(`${ctx.repoKey}#`)) continue;
+          const ref = `refs/heads/${key.slice(ctx.repoKey.length + 1)}`;
+          if (!ref.startsWith(`refs/${wanted}`)) continue;
+          refs.push({
+            ref,
+            node_id: nodeId('Ref', parseInt(b.sha.slice(0, 8), 16)),
+            url: `${ctx.repoUrl}/git/${ref}`,
+            object: { type: 'commit', sha: b.sha, url: `${ctx.repoUrl}/git/commits/${b.sha}` },
+          });
+        }
+        refs.sort((a, b) => String(a.ref).localeCompare(String(b.ref)));
+        return { status: 200, body: refs };
+      },
+    ],
+    [
+      'GET',
+      `${R}/git/tags/{tag_sha}`,
+      (ctx) => {
+        const t = [...tags.entries()].find(
+          ([key, v]) => key.startsWith(`${ctx.repoKey}#`) && v.tagSha === ctx.params.tag_sha,
+        )?.[1];
+        if (!t) throw notFound();
+        const tagger = { name: 'octocat', email: 'octocat@users.noreply.github.com', date: now() };
+        return {
+          status: 200,
+          body: {
+            node_id: nodeId('Tag', parseInt(t.tagSha!.slice(0, 8), 16)),
+            tag: t.name,
+            sha: t.tagSha,
+            url: `${ctx.repoUrl}/git/tags/${t.tagSha}`,
+            message: t.message ?? t.name,
+            tagger,
+            object: { type: 'commit', sha: t.sha, url: `${ctx.repoUrl}/git/commits/${t.sha}` },
+            verification: {
+              verified: false,
+              reason: 'unsigned',
+              signature: null,
+              payload: null,
+              verified_at: null,
+            },
+          },
+        };
+      },
+    ],
     // ---- record-deployment: contents, git refs/trees/commits, tags ----
     ['GET', `${R}/contents/{path}`, getContent],
     ['PUT', `${R}/contents/{path}`, putContent],
@@ -835,7 +938,6 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
     ['POST', `${R}/git/refs`, postRef],
     ['POST', `${R}/git/trees`, postTree],
     ['POST', `${R}/git/commits`, postCommit],
-    ['GET', `${R}/git/matching-refs/{ref}`, matchingRefs],
   ];
 
   // ---- contents and git data ---------------------------------------------------
@@ -1002,7 +1104,11 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
       if (b) return { status: 200, body: refObject(ctx, `refs/${ref}`, b.sha) };
     } else if (ref.startsWith('tags/')) {
       const t = tags.get(`${ctx.repoKey}#${ref.slice(5)}`);
-      if (t) return { status: 200, body: refObject(ctx, `refs/${ref}`, t) };
+      if (t)
+        return {
+          status: 200,
+          body: refObject(ctx, `refs/${ref}`, t.tagSha ?? t.sha, t.tagSha ? 'tag' : 'commit'),
+        };
     }
     throw notFound();
   }
@@ -1024,7 +1130,7 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
           documentation_url: DOCS,
           status: '422',
         });
-      tags.set(`${ctx.repoKey}#${name}`, sha);
+      tags.set(`${ctx.repoKey}#${name}`, { name, sha });
       return { status: 201, body: refObject(ctx, ref, sha) };
     }
     const key = branchKey(ctx.repoKey, name);
@@ -1100,23 +1206,6 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
     const c = gitCommitObject(ctx.repoKey, sha, message, tree, ps);
     gitCommits.set(`${ctx.repoKey}@${sha}`, c);
     return { status: 201, body: c };
-  }
-  function matchingRefs(ctx: Ctx): Result {
-    const prefix = ctx.params.ref!;
-    const out: Json[] = [];
-    if (prefix.startsWith('tags/') || prefix === 'tags')
-      for (const [k, sha] of [...tags.entries()].sort()) {
-        const [repoKey, name] = k.split('#') as [string, string];
-        if (repoKey === ctx.repoKey && `tags/${name}`.startsWith(prefix))
-          out.push(refObject(ctx, `refs/tags/${name}`, sha));
-      }
-    if (prefix.startsWith('heads/') || prefix === 'heads')
-      for (const [k, b] of branches) {
-        const [repoKey, name] = k.split('#') as [string, string];
-        if (repoKey === ctx.repoKey && `heads/${name}`.startsWith(prefix))
-          out.push(refObject(ctx, `refs/heads/${name}`, b.sha));
-      }
-    return { status: 200, body: out };
   }
 
   function inPullRepo(repoKey: string) {
@@ -1388,6 +1477,51 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
       pending.set(p.run_id, [...(pending.get(p.run_id) ?? []), item]);
       return item;
     },
+    artifact(a) {
+      const repoKey = repoKeyOf(a);
+      const artifactId = id();
+      const created = a.created_at ?? now();
+      const expires =
+        a.expires_at ??
+        new Date(Date.parse(created) + (a.retention_days ?? 90) * 86_400_000)
+          .toISOString()
+          .replace(/\.\d+Z$/, 'Z');
+      const runId = a.run_id ?? id();
+      const url = `${repoUrlOf(repoKey)}/actions/artifacts/${artifactId}`;
+      const artifact: Json = {
+        id: artifactId,
+        node_id: nodeId('Artifact', artifactId),
+        name: a.name,
+        size_in_bytes: a.size_in_bytes ?? 1024,
+        url,
+        archive_download_url: `${url}/zip`,
+        expired: a.expired ?? Date.parse(expires) <= Date.now(),
+        created_at: created,
+        updated_at: created,
+        expires_at: expires,
+        digest: a.digest ?? null,
+        workflow_run: {
+          id: runId,
+          repository_id: repoOf(repoKey).id,
+          head_repository_id: repoOf(repoKey).id,
+          head_branch: a.head_branch ?? defaultBranch,
+          head_sha: a.head_sha ?? resolveSha(repoKey, defaultBranch),
+        },
+        repoKey,
+      };
+      artifacts.push(artifact);
+      const { repoKey: _k, ...shown } = artifact;
+      return shown;
+    },
+    tag(t) {
+      const repoKey = repoKeyOf(t);
+      const sha = t.sha ?? resolveSha(repoKey, defaultBranch);
+      tags.set(`${repoKey}#${t.name}`, {
+        name: t.name,
+        sha,
+        ...(t.annotated ? { tagSha: shaOf(`tag:${repoKey}:${t.name}`), message: t.message } : {}),
+      });
+    },
     commitAt(c) {
       const repoKey = repoKeyOf(c);
       const made = seedCommit(c, repoKey);
@@ -1408,9 +1542,6 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
     },
     raceNextWrite(f) {
       races.push({ key: branchKey(repoKeyOf(f), f.branch), path: f.path, content: f.content });
-    },
-    tagRef(t) {
-      tags.set(`${repoKeyOf(t)}#${t.name}`, t.sha);
     },
   };
 

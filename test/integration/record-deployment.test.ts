@@ -169,7 +169,7 @@ function seedRelease(fake: FakeGitHub, o: { status?: 'success' | 'rolled-back' }
   });
   fake.seed.approval({ run_id: RUN, environments: ['production'], user: 'alice', comment: 'LGTM' });
   fake.seed.approval({ run_id: RUN, environments: ['production'], user: 'bob', comment: 'ship it' });
-  fake.seed.tagRef({ ...repo, name: 'v1.1.0', sha: HEAD });
+  fake.seed.tag({ ...repo, name: 'v1.1.0', sha: HEAD, annotated: true });
   return d;
 }
 

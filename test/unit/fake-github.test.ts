@@ -201,9 +201,40 @@ describe('fake GitHub through Octokit', () => {
     await gh.rest.repos.deleteDeployment({ ...repo, deployment_id: id });
     await assert.rejects(gh.rest.repos.getDeployment({ ...repo, deployment_id: id }), { status: 404 });
 
+    fake.seed.artifact({ name: 'backup-production-1', run_id: 5 });
+    const artifacts = await gh.rest.actions.listArtifactsForRepo({ ...repo, name: 'backup-production-1' });
+    assert.equal(artifacts.data.artifacts[0]?.workflow_run?.id, 5);
+    fake.seed.tag({ name: 'v1.0.0', sha: 'c'.repeat(40), annotated: true });
+    const refs = await gh.rest.git.listMatchingRefs({ ...repo, ref: 'tags/v1' });
+    assert.equal(refs.data[0]?.object.type, 'tag');
+    const tag = await gh.rest.git.getTag({ ...repo, tag_sha: refs.data[0]!.object.sha });
+    assert.equal(tag.data.object.sha, 'c'.repeat(40));
+
+    // record-deployment: an orphan branch through git data, then a file through the contents API.
+    const tree = await gh.rest.git.createTree({
+      ...repo,
+      tree: [{ path: 'README.md', mode: '100644', type: 'blob', content: 'records' }],
+    });
+    const root = await gh.rest.git.createCommit({
+      ...repo,
+      message: 'root',
+      tree: tree.data.sha,
+      parents: [],
+    });
+    await gh.rest.git.createRef({ ...repo, ref: 'refs/heads/records', sha: root.data.sha });
+    assert.equal(
+      (await gh.rest.git.getRef({ ...repo, ref: 'heads/records' })).data.object.sha,
+      root.data.sha,
+    );
+    const file = { ...repo, branch: 'records', path: 'a/b.json', message: 'add', content: 'e30=' };
+    const put = await gh.rest.repos.createOrUpdateFileContents(file);
+    await assert.rejects(gh.rest.repos.createOrUpdateFileContents(file), { status: 422 });
+    const got = await gh.rest.repos.getContent({ ...repo, ref: 'records', path: 'a/b.json' });
+    assert.equal(!Array.isArray(got.data) && got.data.sha, put.data.content?.sha);
+
     const unexercised = Object.keys(loadSubset().operations).filter((op) => fake.count(op) === 0);
     assert.deepEqual(unexercised, []);
-    assert.equal(fake.requests.length, 22);
+    assert.equal(fake.requests.length, 32);
     assert.deepEqual(fake.violations, []);
   });
 
