@@ -276,3 +276,192 @@ describe('record-deployment', () => {
     assert.deepEqual(fake.violations, []);
   });
 });
+
+/** A file on a branch of the fake, read as a client would (not counted against the action: read after). */
+async function branchFile(fake: FakeGitHub, branch: string, path: string): Promise<string | undefined> {
+  const res = await fetch(`${fake.url}/repos/acme/shop/contents/${encodeURIComponent(path)}?ref=${branch}`, {
+    headers: { authorization: 'token test' },
+  });
+  if (res.status === 404) return undefined;
+  const body = (await res.json()) as { content: string };
+  return Buffer.from(body.content, 'base64').toString('utf8');
+}
+
+const WRITES = /^(PUT|POST|PATCH|DELETE) /;
+const writes = (fake: FakeGitHub) => fake.requests.filter((r) => WRITES.test(`${r.method} `)).length;
+
+describe('record-deployment store-branch', () => {
+  let fake: FakeGitHub;
+  beforeEach(async () => {
+    fake = await startFakeGitHub({ validate: true });
+  });
+  afterEach(() => fake.close());
+
+  const path = `deployments/production/DEP-${DAY}-003`;
+
+  it('creates the branch (an orphan commit) when it is missing, then commits the JSON and the markdown', async () => {
+    seedRelease(fake);
+    const r = await record(fake, { 'store-branch': 'deployment-records' });
+    assert.equal(r.exitCode, 0, r.log);
+    assert.equal(fake.count('POST /repos/{owner}/{repo}/git/commits'), 1);
+    const commit = fake.requests.find((q) => q.method === 'POST' && q.path.endsWith('/git/commits'));
+    assert.deepEqual((commit?.body as { parents: string[] }).parents, [], 'an orphan commit');
+    assert.equal(fake.count('POST /repos/{owner}/{repo}/git/refs'), 1);
+    const json = await branchFile(fake, 'deployment-records', `${path}.json`);
+    assert.deepEqual(JSON.parse(json!), JSON.parse(r.outputs.record!));
+    assert.match(
+      (await branchFile(fake, 'deployment-records', `${path}.md`))!,
+      /\*\*Deployment ID:\*\* DEP-/,
+    );
+    assert.match((await branchFile(fake, 'deployment-records', 'README.md'))!, /Deployment records/);
+    assert.match(r.outputs.url!, /deployment-records\/deployments\/production\/DEP-2026-11-30-003\.json$/);
+    assert.match(r.summary, /Stored on branch `deployment-records` \(created now\)/);
+    assert.deepEqual(fake.violations, []);
+  });
+
+  it('commits to an existing branch with two writes and stays within the budget', async () => {
+    seedRelease(fake);
+    fake.seed.file({ ...repo, branch: 'deployment-records', path: 'README.md', content: 'records' });
+    const r = await record(fake, { 'store-branch': 'deployment-records' });
+    assert.equal(r.exitCode, 0, r.log);
+    assert.equal(fake.count('PUT /repos/{owner}/{repo}/contents/{path}'), 2);
+    assert.equal(fake.count('POST /repos/{owner}/{repo}/git/refs'), 0);
+    assert.ok(fake.count() <= 8, `${fake.count()} requests`);
+    assert.ok(await branchFile(fake, 'deployment-records', `${path}.json`));
+    assert.deepEqual(fake.violations, []);
+  });
+
+  it('with a concurrent writer: retries the 409, keeps the other record, never overwrites it', async () => {
+    seedRelease(fake);
+    fake.seed.file({ ...repo, branch: 'deployment-records', path: 'README.md', content: 'records' });
+    // Another run stored a record of another deployment under our id a moment ago, and commits again as we write.
+    const theirs = JSON.stringify({ id: `DEP-${DAY}-003`, deploymentId: 1, environment: 'production' });
+    fake.seed.file({ ...repo, branch: 'deployment-records', path: `${path}.json`, content: theirs });
+    fake.seed.raceNextWrite({
+      ...repo,
+      branch: 'deployment-records',
+      path: 'deployments/production/other.json',
+      content: '{}',
+    });
+    const r = await record(fake, { 'store-branch': 'deployment-records' });
+    assert.equal(r.exitCode, 0, r.log);
+    assert.equal(await branchFile(fake, 'deployment-records', `${path}.json`), theirs, 'not overwritten');
+    assert.equal(await branchFile(fake, 'deployment-records', 'deployments/production/other.json'), '{}');
+    assert.equal(r.outputs['record-id'], `DEP-${DAY}-004`);
+    const mine = JSON.parse(
+      (await branchFile(fake, 'deployment-records', `deployments/production/DEP-${DAY}-004.json`))!,
+    );
+    assert.equal(mine.id, `DEP-${DAY}-004`);
+    assert.ok(await branchFile(fake, 'deployment-records', `deployments/production/DEP-${DAY}-004.md`));
+    assert.match(r.log, /holds another deployment's record/);
+    assert.deepEqual(fake.violations, []);
+  });
+
+  it('two runs recording two deployments at once both land', async () => {
+    const d = seedRelease(fake);
+    const other = fake.seed.deployment({
+      ...repo,
+      environment: 'production',
+      sha: sha('next'),
+      payload: { version: 'v1.2.0', previousVersion: 'v1.1.0' },
+      created_at: `${DAY}T11:00:00Z`,
+      statuses: ['success'],
+    });
+    const [a, b] = await Promise.all([
+      record(fake, { 'store-branch': 'deployment-records', 'deployment-id': String(d.id) }),
+      record(fake, { 'store-branch': 'deployment-records', 'deployment-id': String(other.id) }),
+    ]);
+    assert.equal(a.exitCode, 0, a.log);
+    assert.equal(b.exitCode, 0, b.log);
+    assert.notEqual(a.outputs['record-id'], b.outputs['record-id']);
+    for (const r of [a, b]) {
+      const stored = await branchFile(
+        fake,
+        'deployment-records',
+        `deployments/production/${r.outputs['record-id']}.json`,
+      );
+      assert.deepEqual(JSON.parse(stored!), JSON.parse(r.outputs.record!));
+    }
+    assert.deepEqual(fake.violations, []);
+  });
+
+  it('a 403 names the contents: write permission', async () => {
+    seedRelease(fake);
+    fake.seed.file({ ...repo, branch: 'deployment-records', path: 'README.md', content: 'records' });
+    fake.failNext({ status: 403, match: 'PUT /repos/{owner}/{repo}/contents/{path}' });
+    const r = await record(fake, { 'store-branch': 'deployment-records' });
+    assert.equal(r.exitCode, 1);
+    assert.match(r.log, /permissions: contents: write/);
+    assert.ok(!everythingVisible(r).includes(TOKEN));
+  });
+});
+
+describe('record-deployment bad input', () => {
+  let fake: FakeGitHub;
+  beforeEach(async () => {
+    fake = await startFakeGitHub({ validate: true });
+    seedRelease(fake);
+  });
+  afterEach(() => fake.close());
+
+  const cases: Array<[string, Record<string, string>, RegExp]> = [
+    ['dora-window: 1y', { 'dora-window': '1y' }, /Input "dora-window".*"1y"/],
+    ['dora-window over 90 days', { 'dora-window': '120d' }, /Input "dora-window": at most 90d/],
+    [
+      'a smoke-report that is not JSON',
+      { 'smoke-report': 'passed: yes' },
+      /Input "smoke-report": is not JSON/,
+    ],
+    [
+      'a smoke-report that is a deploy report',
+      {
+        'smoke-report': JSON.stringify({
+          status: 'success',
+          environment: 'production',
+          version: 'v1',
+          strategy: 'rolling',
+          provider: 'command',
+          phases: [],
+        }),
+      },
+      /Input "smoke-report": is not a smoke-test report/,
+    ],
+    [
+      'an unknown status',
+      { status: 'partial' },
+      /Input "status": expected one of success, failure, rolled-back, got "partial"/,
+    ],
+    [
+      'an environment with a workflow command',
+      { environment: 'prod\n::error::pwned' },
+      /Input "environment"/,
+    ],
+    ['a store-branch that reads as an option', { 'store-branch': '--force' }, /Input "store-branch"/],
+  ];
+  for (const [name, inputs, message] of cases) {
+    it(`refuses ${name} before any request`, async () => {
+      const r = await record(fake, inputs);
+      assert.equal(r.exitCode, 1);
+      assert.match(r.log, message);
+      assert.equal(fake.count(), 0, 'nothing was asked of GitHub');
+      assert.doesNotMatch(r.log, /^::error::pwned/m);
+    });
+  }
+
+  it('refuses a deployment-id of another environment before any write', async () => {
+    const staging = fake.state.deployments.find((d) => d.environment === 'staging')!;
+    const r = await record(fake, {
+      'deployment-id': String(staging.id),
+      'store-branch': 'deployment-records',
+    });
+    assert.equal(r.exitCode, 1);
+    assert.match(
+      r.log,
+      new RegExp(
+        `Input "deployment-id": deployment ${String(staging.id)} is of environment "staging", not "production"`,
+      ),
+    );
+    assert.equal(writes(fake), 0);
+    assert.deepEqual(fake.violations, []);
+  });
+});
