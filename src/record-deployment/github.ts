@@ -149,8 +149,21 @@ export class RecordGitHub {
     }));
   }
 
+  private readonly compareCache = new Map<string, Promise<Comparison>>();
+
   /** Commits in head but not in base (GitHub lists at most 250 in one response; `total` is the full count). */
-  async compare(base: string, head: string): Promise<Comparison> {
+  compare(base: string, head: string): Promise<Comparison> {
+    const key = `${base}...${head}`;
+    let p = this.compareCache.get(key);
+    if (!p) {
+      p = this.readCompare(base, head);
+      p.catch(() => this.compareCache.delete(key));
+      this.compareCache.set(key, p);
+    }
+    return p;
+  }
+
+  private async readCompare(base: string, head: string): Promise<Comparison> {
     const { data } = await this.call(
       `Comparing ${base.slice(0, 7)}...${head.slice(0, 7)}`,
       'contents=read',

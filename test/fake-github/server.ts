@@ -78,6 +78,8 @@ export interface Seeder {
           log_url?: string;
           description?: string;
           auto_inactive?: boolean;
+          /** When the status was posted (seeded history); default now. */
+          created_at?: string;
         }
     >;
   }): Json;
@@ -451,7 +453,7 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
     return { status: 201, body: createDeployment(ctx.repoKey, { ...b, sha: undefined }) };
   }
 
-  function createStatus(d: Json, b: Dict): Json {
+  function createStatus(d: Json, b: Dict, seededAt?: string): Json {
     const st = b.state;
     if (typeof st !== 'string' || !DEPLOYMENT_STATES.includes(st as DeploymentState)) {
       throw validationFailed('DeploymentStatus', 'state', 'state is not included in the list');
@@ -466,7 +468,7 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
     }
     if (typeof b.environment === 'string') d.environment = b.environment;
     const statusId = id();
-    const createdAt = now();
+    const createdAt = seededAt ?? now();
     const logUrl =
       typeof b.log_url === 'string' ? b.log_url : typeof b.target_url === 'string' ? b.target_url : '';
     const status: Json = {
@@ -1279,7 +1281,12 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
     deployment(d = {}) {
       const repoKey = repoKeyOf(d);
       const dep = createDeployment(repoKey, { ...d, ref: d.ref ?? defaultBranch }, d.created_at);
-      for (const s of d.statuses ?? []) createStatus(dep, typeof s === 'string' ? { state: s } : s);
+      for (const s of d.statuses ?? [])
+        createStatus(
+          dep,
+          typeof s === 'string' ? { state: s } : s,
+          typeof s === 'string' ? undefined : s.created_at,
+        );
       return dep;
     },
     environment: (e) => publicEnv(seedEnvironment(e, repoKeyOf(e))),

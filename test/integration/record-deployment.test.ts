@@ -465,3 +465,113 @@ describe('record-deployment bad input', () => {
     assert.deepEqual(fake.violations, []);
   });
 });
+
+describe('record-deployment DORA', () => {
+  let fake: FakeGitHub;
+  beforeEach(async () => {
+    fake = await startFakeGitHub({ validate: true });
+  });
+  afterEach(() => fake.close());
+
+  it('computes the metrics over a seeded 10-day window with known answers, and the trend', async () => {
+    const N = Date.now();
+    const t = (days: number, minutes = 0) =>
+      new Date(N - days * 86_400_000 + minutes * 60_000).toISOString().replace(/\.\d+Z$/, 'Z');
+    const c = (name: string, parent: string | undefined, date: string) =>
+      fake.seed.commitAt({
+        ...repo,
+        sha: name === 'c4' ? HEAD : sha(name),
+        parents: parent ? [parent === 'c4' ? HEAD : sha(parent)] : [],
+        date,
+        message: `${name} (#${name.slice(1)})`,
+      });
+    c('b0', undefined, t(15, -60));
+    c('c1', 'b0', t(9, -110)); // lead 2 h (success at +10 min)
+    c('c2', 'c1', t(6, -230)); // shipped by D3 at 6d-0h+130min: lead 6 h
+    c('c3', 'c2', t(6, 70)); // shipped by D3: lead 1 h
+    c('c4', 'c3', t(1, -170)); // shipped by D4: lead 3 h
+    const ok = (at: string) => [{ state: 'success' as const, created_at: at }];
+    const deploy = (
+      version: string,
+      commit: string,
+      at: number,
+      statuses: never[],
+      previousVersion?: string,
+    ) =>
+      fake.seed.deployment({
+        ...repo,
+        environment: 'production',
+        sha: commit,
+        payload: {
+          version,
+          strategy: 'rolling',
+          provider: 'command',
+          previousVersion,
+          runUrl: `https://github.com/acme/shop/actions/runs/${RUN}/attempts/1`,
+        },
+        created_at: t(at),
+        statuses,
+      });
+    deploy('v0', sha('b0'), 15, ok(t(15, 10)) as never[]); // the window before: 1 success in 10 days
+    deploy('v1', sha('c1'), 9, ok(t(9, 10)) as never[], 'v0');
+    deploy(
+      'v2',
+      sha('c2'),
+      6,
+      [
+        { state: 'failure', created_at: t(6, 20), description: 'v2: health failed; traffic never moved' },
+      ] as never[],
+      'v1',
+    );
+    deploy('v3', sha('c3'), 6 - 2 / 24, ok(t(6, 130)) as never[], 'v1'); // restores v2 after 2 h 10 min
+    const d4 = deploy(
+      'v4',
+      HEAD,
+      1,
+      [
+        { state: 'success', created_at: t(1, 10) },
+        { state: 'inactive', created_at: t(1, 180), description: 'rolled back to v3 by @alice: errors' },
+      ] as never[],
+      'v3',
+    );
+    fake.seed.deployment({
+      ...repo,
+      environment: 'production',
+      task: 'deploy:rollback',
+      sha: sha('c3'),
+      payload: { version: 'v3', rollback_of: d4.id, reason: 'errors', strategy: 'rolling' },
+      created_at: t(1, 170),
+      statuses: [{ state: 'success', created_at: t(1, 180) }], // restores v4 after 3 h
+    });
+
+    const r = await record(fake, { 'dora-window': '10d', 'deployment-id': String(d4.id) });
+    assert.equal(r.exitCode, 0, r.log);
+    // 3 successes / 10 days; lead times 1, 2, 3, 6 h; failures v2 and v4 of 4; restores 2 h 10 min and 3 h
+    assert.equal(r.outputs['deployment-frequency'], '0.3');
+    assert.equal(r.outputs['lead-time-hours'], '2.5');
+    assert.equal(r.outputs['change-failure-rate'], '0.5');
+    assert.equal(r.outputs['time-to-restore-hours'], '2.58');
+    const dora = (
+      r.report as { dora: { current: Record<string, unknown>; previous: Record<string, unknown> } }
+    ).dora;
+    assert.deepEqual(dora.current.ratings, {
+      deploymentFrequency: 'high',
+      leadTime: 'elite',
+      changeFailureRate: 'low',
+      timeToRestore: 'high',
+    });
+    assert.equal(dora.previous.deploymentFrequency, 0.1);
+    assert.equal(dora.previous.changeFailureRate, 0);
+    assert.match(
+      r.summary,
+      /\| Deployment frequency \(per day\) \| 0\.3 \| 🟢 high \| ▲ better \(was 0\.1\) \|/,
+    );
+    assert.match(r.summary, /\| Change failure rate \(%\) \| 50 \| 🔴 low \| ▲ worse \(was 0\) \|/);
+    // record: list, statuses, approvals, compare, tags; DORA: the 5 other deployments' statuses and 2 more compares
+    const requests = (r.report as { requests: { record: number; dora: number; total: number } }).requests;
+    assert.deepEqual([requests.record, requests.dora], [5, 7]);
+    assert.equal(fake.count(), 12);
+    assert.match(r.summary, /GitHub API requests: 12 \(record 5, store 0, DORA 7\)/);
+    assert.deepEqual(fake.violations, []);
+  });
+});
