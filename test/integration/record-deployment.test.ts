@@ -250,6 +250,7 @@ describe('record-deployment', () => {
     assert.match(md, /\*\*Rollback Executed:\*\* NO/);
     assert.match(md, /#12 Merge pull request #12/);
     assert.match(r.summary, /GitHub API requests: \d+/);
+    if (process.env.SHOW_SUMMARY) console.log(r.summary);
     assert.equal(r.outputs.url, undefined);
     const requests = fake.count();
     assert.ok(requests <= 8, `API budget without DORA: ${requests} requests`);
@@ -290,6 +291,54 @@ async function branchFile(fake: FakeGitHub, branch: string, path: string): Promi
 const WRITES = /^(PUT|POST|PATCH|DELETE) /;
 const writes = (fake: FakeGitHub) => fake.requests.filter((r) => WRITES.test(`${r.method} `)).length;
 
+describe('record-deployment changes', () => {
+  let fake: FakeGitHub;
+  beforeEach(async () => {
+    fake = await startFakeGitHub({ validate: true });
+  });
+  afterEach(() => fake.close());
+
+  it('over 250 commits keeps the count and the link, not a truncated list', async () => {
+    let parent = sha('old');
+    fake.seed.commitAt({ ...repo, sha: parent, date: `${DAY}T00:00:00Z` });
+    for (let i = 0; i < 260; i++) {
+      const next = i === 259 ? HEAD : sha(`many-${i}`);
+      fake.seed.commitAt({
+        ...repo,
+        sha: next,
+        parents: [parent],
+        date: `${DAY}T01:00:00Z`,
+        message: `Change ${i}`,
+      });
+      parent = next;
+    }
+    fake.seed.deployment({
+      ...repo,
+      environment: 'production',
+      sha: sha('old'),
+      payload: { version: 'v1' },
+      created_at: `${DAY}T02:00:00Z`,
+      statuses: ['success'],
+    });
+    fake.seed.deployment({
+      ...repo,
+      environment: 'production',
+      sha: HEAD,
+      payload: { version: 'v2', previousVersion: 'v1' },
+      created_at: `${DAY}T03:00:00Z`,
+      statuses: ['success'],
+    });
+    const r = await record(fake, {});
+    assert.equal(r.exitCode, 0, r.log);
+    const rec = JSON.parse(r.outputs.record!) as DeploymentRecord;
+    assert.deepEqual([rec.changes.total, rec.changes.complete, rec.changes.commits.length], [260, false, 0]);
+    assert.match(rec.changes.url ?? '', /\/compare\//);
+    assert.match(readFileSync(r.outputs['markdown-path']!, 'utf8'), /260 commits, too many to list here/);
+    assert.equal(rec.id, `DEP-${DAY}-002`);
+    assert.deepEqual(fake.violations, []);
+  });
+});
+
 describe('record-deployment store-branch', () => {
   let fake: FakeGitHub;
   beforeEach(async () => {
@@ -301,7 +350,10 @@ describe('record-deployment store-branch', () => {
 
   it('creates the branch (an orphan commit) when it is missing, then commits the JSON and the markdown', async () => {
     seedRelease(fake);
-    const r = await record(fake, { 'store-branch': 'deployment-records' });
+    const r = await record(fake, {
+      'store-branch': 'deployment-records',
+      notes: `pasted by mistake: ${TOKEN}`,
+    });
     assert.equal(r.exitCode, 0, r.log);
     assert.equal(fake.count('POST /repos/{owner}/{repo}/git/commits'), 1);
     const commit = fake.requests.find((q) => q.method === 'POST' && q.path.endsWith('/git/commits'));
@@ -314,6 +366,14 @@ describe('record-deployment store-branch', () => {
       /\*\*Deployment ID:\*\* DEP-/,
     );
     assert.match((await branchFile(fake, 'deployment-records', 'README.md'))!, /Deployment records/);
+    for (const stored of [
+      json!,
+      (await branchFile(fake, 'deployment-records', `${path}.md`))!,
+      everythingVisible(r),
+    ]) {
+      assert.ok(!stored.includes(TOKEN), 'the token is never stored or shown');
+    }
+    assert.match(json!, /pasted by mistake: \*\*\*/);
     assert.match(r.outputs.url!, /deployment-records\/deployments\/production\/DEP-2026-11-30-003\.json$/);
     assert.match(r.summary, /Stored on branch `deployment-records` \(created now\)/);
     assert.deepEqual(fake.violations, []);
