@@ -635,3 +635,44 @@ describe('record-deployment DORA', () => {
     assert.deepEqual(fake.violations, []);
   });
 });
+
+describe('record-deployment without a deployment to record', () => {
+  let fake: FakeGitHub;
+  beforeEach(async () => {
+    fake = await startFakeGitHub({ validate: true });
+  });
+  afterEach(() => fake.close());
+
+  it('says so when no deployment of this commit exists', async () => {
+    fake.seed.deployment({ ...repo, environment: 'production', sha: sha('other'), statuses: ['success'] });
+    const r = await record(fake, {});
+    assert.equal(r.exitCode, 1);
+    assert.match(
+      r.log,
+      /Input "deployment-id": not given, and none of the newest 1 deployments of "production" is of this workflow's commit 0123456789ab/,
+    );
+    assert.equal(writes(fake), 0);
+    assert.deepEqual(fake.violations, []);
+  });
+
+  it('says so when the deployment-id does not exist', async () => {
+    const r = await record(fake, { 'deployment-id': '999999' });
+    assert.equal(r.exitCode, 1);
+    assert.match(r.log, /Input "deployment-id": there is no deployment 999999 in acme\/shop/);
+    assert.deepEqual(fake.violations, []);
+  });
+
+  it('asks for status while the deployment is still running', async () => {
+    fake.seed.deployment({ ...repo, environment: 'production', sha: HEAD, statuses: ['in_progress'] });
+    const r = await record(fake, { 'store-branch': 'deployment-records' });
+    assert.equal(r.exitCode, 1);
+    assert.match(
+      r.log,
+      /Input "status": not given, and deployment \d+ has no final status yet \(latest: in_progress\)/,
+    );
+    assert.equal(writes(fake), 0);
+    const given = await record(fake, { status: 'failure' });
+    assert.equal(given.exitCode, 0, given.log);
+    assert.equal((JSON.parse(given.outputs.record!) as DeploymentRecord).status, 'failure');
+  });
+});
