@@ -93,6 +93,10 @@ export async function collect(
 ): Promise<Collected> {
   const { items: recent, lastPage } = await gh.deploymentsPage(config.environment, 1);
   const deployment = await findDeployment(config, ctx, gh, recent);
+  if (!recent.some((d) => d.id === deployment.id))
+    ctx.log.warning(
+      `Deployment ${deployment.id} is older than the environment's newest ${recent.length} deployments: its DEP-…-NNN number and its changes are worked out from those only, so the number may be too low and the changes may be missing.`,
+    );
   const payload = payloadOf(deployment.payload);
   const deployReport = config.reports.deploy;
   if (deployReport?.deploymentId !== undefined && deployReport.deploymentId !== deployment.id)

@@ -14,8 +14,6 @@ export interface DoraResult {
   previous: DoraMetrics;
   /** Deployments read (both windows). */
   deploymentsRead: number;
-  /** True when GitHub's list ran out of pages before the start of the previous window. */
-  complete: boolean;
 }
 
 /** Runs `fn` over `items` with at most `limit` at once, keeping order. */
@@ -81,6 +79,5 @@ export async function doraHistory(
     current: doraMetrics(history, mid, now),
     previous: doraMetrics(history, new Date(cutoff), mid),
     deploymentsRead: inRange.length,
-    complete: reachedCutoff,
   };
 }

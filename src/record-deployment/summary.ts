@@ -108,10 +108,7 @@ export function summary(r: RecordResult): Summary {
     s.table(['Metric', 'Value', 'Rating (DORA 2023)', 'Trend'], doraRows(d.current, d.previous));
     s.paragraph(
       `${d.current.deployments} deployment(s) reached a final state in the window: ${d.current.successes} succeeded, ${d.current.failures} failed` +
-        `${d.current.unrestored ? `, ${d.current.unrestored} not restored yet` : ''}.` +
-        (d.complete
-          ? ''
-          : ` ${ICON.warn} GitHub's list ended before the previous window's start: its numbers cover fewer days.`),
+        `${d.current.unrestored ? `, ${d.current.unrestored} not restored yet` : ''}.`,
     );
   }
   s.paragraph(
