@@ -242,6 +242,8 @@ describe('record-deployment', () => {
     assert.equal(rec.links.environment, 'https://shop.example');
     assert.ok((rec.leadTimeMs ?? 0) > 0);
     assert.deepEqual(validateAgainst(schema, rec), [], 'the record matches the generated JSON Schema');
+    assert.ok(validateAgainst(schema, { ...rec, id: 'DEP-1' }).length > 0, 'and the schema can say no');
+    assert.ok(validateAgainst(schema, { ...rec, status: 'partial', extra: 1 }).length >= 2);
     // files for upload-artifact and a release note
     assert.deepEqual(JSON.parse(readFileSync(r.outputs.path!, 'utf8')), rec);
     const md = readFileSync(r.outputs['markdown-path']!, 'utf8');
@@ -607,6 +609,7 @@ describe('record-deployment DORA', () => {
     const r = await record(fake, { 'dora-window': '10d', 'deployment-id': String(d4.id) });
     assert.equal(r.exitCode, 0, r.log);
     // 3 successes / 10 days; lead times 1, 2, 3, 6 h; failures v2 and v4 of 4; restores 2 h 10 min and 3 h
+    if (process.env.SHOW_SUMMARY) console.log(r.summary);
     assert.equal(r.outputs['deployment-frequency'], '0.3');
     assert.equal(r.outputs['lead-time-hours'], '2.5');
     assert.equal(r.outputs['change-failure-rate'], '0.5');
