@@ -10,6 +10,10 @@ import type { RecordGitHub } from './github.js';
 
 export interface DoraResult {
   windowDays: number;
+  /** Deployments whose changes came from the records branch's index instead of a compare. */
+  changesFromIndex: number;
+  /** Change dates per deployment id over both windows, for the records branch's index. */
+  changeIndex: Record<string, string[]>;
   current: DoraMetrics;
   previous: DoraMetrics;
   /** Deployments read (both windows). */
@@ -43,6 +47,7 @@ export async function doraHistory(
   gh: RecordGitHub,
   ctx: Pick<RunContext, 'clock' | 'log'>,
   firstPage?: { items: Deployment[]; lastPage: number },
+  known: Record<string, string[]> = {},
 ): Promise<DoraResult> {
   const now = ctx.clock.date();
   const cutoff = now.getTime() - 2 * windowMs;
@@ -69,9 +74,15 @@ export async function doraHistory(
     payload: d.payload,
     statuses: await gh.statuses(d.id),
   }));
+  let changesFromIndex = 0;
+  const changeIndex: Record<string, string[]> = {};
   await mapLimit(changePairs(history), CONCURRENCY, async ({ deployment, base }) => {
-    const cmp = await gh.compare(base.sha, deployment.sha);
-    deployment.changeDates = cmp.commits.map((c) => c.date).filter((x): x is string => !!x);
+    const cached = known[String(deployment.id)];
+    if (cached) changesFromIndex++;
+    deployment.changeDates =
+      cached ??
+      (await gh.compare(base.sha, deployment.sha)).commits.map((c) => c.date).filter((x): x is string => !!x);
+    changeIndex[String(deployment.id)] = deployment.changeDates;
   });
   const mid = new Date(now.getTime() - windowMs);
   return {
@@ -79,5 +90,7 @@ export async function doraHistory(
     current: doraMetrics(history, mid, now),
     previous: doraMetrics(history, new Date(cutoff), mid),
     deploymentsRead: inRange.length,
+    changesFromIndex,
+    changeIndex,
   };
 }

@@ -12,7 +12,7 @@ import { doraHistory } from './history.js';
 import { getInputs, resolveConfig, type RecordConfig } from './inputs.js';
 import { recordMarkdown } from './markdown.js';
 import type { DeploymentRecord } from './record.js';
-import { storeRecord } from './store.js';
+import { loadChangesIndex, saveChangesIndex, storeRecord } from './store.js';
 import { outputs, report, summary, type RecordResult } from './summary.js';
 
 export interface RecordOptions {
@@ -41,14 +41,22 @@ export async function recordDeployment(
   // Reads first (the throttling plugin spaces writes), then the DORA reads, then the writes.
   const collected = await collect(config, ctx, gh);
   const recordRequests = count;
+  const index =
+    config.doraWindowMs > 0 && config.storeBranch
+      ? await loadChangesIndex(config.environment, config.storeBranch, gh, ctx.log)
+      : undefined;
   const dora =
     config.doraWindowMs > 0
-      ? await doraHistory(config.environment, config.doraWindowMs, gh, ctx, {
-          items: collected.recent,
-          lastPage: collected.recentLastPage,
-        })
+      ? await doraHistory(
+          config.environment,
+          config.doraWindowMs,
+          gh,
+          ctx,
+          { items: collected.recent, lastPage: collected.recentLastPage },
+          index?.changes,
+        )
       : undefined;
-  const doraRequests = count - recordRequests;
+  let doraRequests = count - recordRequests;
 
   // Nothing secret goes into the stored record or the files.
   let record = JSON.parse(ctx.secrets.redact(JSON.stringify(collected.record))) as DeploymentRecord;
@@ -65,6 +73,11 @@ export async function recordDeployment(
       createdBranch: s.createdBranch,
       attempts: s.attempts,
     };
+    if (index && dora) {
+      const before = count;
+      await saveChangesIndex(config.environment, config.storeBranch, index, dora.changeIndex, gh, ctx.log);
+      doraRequests += count - before;
+    }
   }
   const file = path.join(ctx.repo.runnerTemp, `deployment-record-${record.id}.json`);
   const mdFile = path.join(ctx.repo.runnerTemp, `deployment-record-${record.id}.md`);

@@ -115,3 +115,66 @@ export async function storeRecord(
     return { url: written.url, path, record, markdown, attempts, createdBranch };
   }
 }
+
+/**
+ * The records branch's index of the commit times each deployment shipped (`deployments/<environment>/changes.json`),
+ * so DORA's lead time needs no compare for a deployment an earlier run already looked at. A cache: a missing or
+ * unreadable index is empty, and a write that loses a race with another run is skipped.
+ */
+export const changesIndexPath = (environment: string): string => `deployments/${environment}/changes.json`;
+
+export interface ChangesIndex {
+  changes: Record<string, string[]>;
+  sha?: string;
+}
+
+export async function loadChangesIndex(
+  environment: string,
+  branch: string,
+  gh: RecordGitHub,
+  log: Pick<RunContext['log'], 'info'>,
+): Promise<ChangesIndex> {
+  const file = await gh.readFile(branch, changesIndexPath(environment));
+  if (!file) return { changes: {} };
+  try {
+    const parsed = JSON.parse(file.text) as { changes?: unknown };
+    const changes: Record<string, string[]> = {};
+    if (parsed.changes && typeof parsed.changes === 'object')
+      for (const [id, dates] of Object.entries(parsed.changes as Record<string, unknown>))
+        if (/^\d+$/.test(id) && Array.isArray(dates) && dates.every((d) => typeof d === 'string'))
+          changes[id] = dates as string[];
+    return { changes, sha: file.sha };
+  } catch {
+    log.info(`${changesIndexPath(environment)} on ${branch} is not JSON: rebuilding it.`);
+    return { changes: {}, sha: file.sha };
+  }
+}
+
+/** Writes the index when it gained entries; returns whether it did. */
+export async function saveChangesIndex(
+  environment: string,
+  branch: string,
+  before: ChangesIndex,
+  changes: Record<string, string[]>,
+  gh: RecordGitHub,
+  log: Pick<RunContext['log'], 'info'>,
+): Promise<boolean> {
+  if (Object.keys(changes).every((id) => id in before.changes)) return false;
+  const text = `${JSON.stringify({ schemaVersion: 1, changes }, null, 1)}\n`;
+  try {
+    await gh.writeFile(
+      branch,
+      changesIndexPath(environment),
+      text,
+      `DORA changes index: ${environment}`,
+      before.sha,
+    );
+    return true;
+  } catch (err) {
+    if (!(err instanceof WriteRefused)) throw err;
+    log.info(
+      `Another run updated ${changesIndexPath(environment)} at the same moment; leaving it to that run.`,
+    );
+    return false;
+  }
+}

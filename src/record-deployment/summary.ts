@@ -43,7 +43,7 @@ export function report(r: RecordResult) {
     path: r.path,
     markdownPath: r.markdownPath,
     stored: r.stored,
-    dora: r.dora,
+    dora: r.dora && { ...r.dora, changeIndex: undefined },
     requests: r.requests,
   };
 }

@@ -535,7 +535,8 @@ describe('record-deployment DORA', () => {
   });
   afterEach(() => fake.close());
 
-  it('computes the metrics over a seeded 10-day window with known answers, and the trend', async () => {
+  /** 10 days of history with known answers; returns the deployment to record (v4). */
+  function seedWindow() {
     const N = Date.now();
     const t = (days: number, minutes = 0) =>
       new Date(N - days * 86_400_000 + minutes * 60_000).toISOString().replace(/\.\d+Z$/, 'Z');
@@ -606,6 +607,11 @@ describe('record-deployment DORA', () => {
       statuses: [{ state: 'success', created_at: t(1, 180) }], // restores v4 after 3 h
     });
 
+    return d4;
+  }
+
+  it('computes the metrics over a seeded 10-day window with known answers, and the trend', async () => {
+    const d4 = seedWindow();
     const r = await record(fake, { 'dora-window': '10d', 'deployment-id': String(d4.id) });
     assert.equal(r.exitCode, 0, r.log);
     // 3 successes / 10 days; lead times 1, 2, 3, 6 h; failures v2 and v4 of 4; restores 2 h 10 min and 3 h
@@ -635,6 +641,40 @@ describe('record-deployment DORA', () => {
     assert.deepEqual([requests.record, requests.dora], [5, 7]);
     assert.equal(fake.count(), 12);
     assert.match(r.summary, /GitHub API requests: 12 \(record 5, store 0, DORA 7\)/);
+    assert.deepEqual(fake.violations, []);
+  });
+
+  it('keeps the changes it compared in the records branch, so the next run needs no compare for them', async () => {
+    const d4 = seedWindow();
+    const inputs = {
+      'dora-window': '10d',
+      'deployment-id': String(d4.id),
+      'store-branch': 'deployment-records',
+    };
+    const first = await record(fake, inputs);
+    assert.equal(first.exitCode, 0, first.log);
+    assert.equal(fake.count('GET /repos/{owner}/{repo}/compare/{basehead}'), 3);
+    const index = JSON.parse(
+      (await branchFile(fake, 'deployment-records', 'deployments/production/changes.json'))!,
+    );
+    assert.equal(Object.keys(index.changes).length, 3);
+    const before = fake.count('GET /repos/{owner}/{repo}/compare/{basehead}');
+    const second = await record(fake, inputs);
+    assert.equal(second.exitCode, 0, second.log);
+    assert.equal(
+      fake.count('GET /repos/{owner}/{repo}/compare/{basehead}') - before,
+      1,
+      "only the record's own compare",
+    );
+    assert.equal((second.report as { dora: { changesFromIndex: number } }).dora.changesFromIndex, 3);
+    for (const name of [
+      'deployment-frequency',
+      'lead-time-hours',
+      'change-failure-rate',
+      'time-to-restore-hours',
+    ])
+      assert.equal(second.outputs[name], first.outputs[name], name);
+    assert.equal(second.outputs['record-id'], first.outputs['record-id'], 'a re-run replaces its own record');
     assert.deepEqual(fake.violations, []);
   });
 });
