@@ -66,7 +66,7 @@ export const ciGate: Gate = async (config, { gh, ctx, sha }) => {
     ];
     const nothing = considered.length === 0 && !required.length;
     if (!waiting.length && !nothing) {
-      const names = considered.map((c) => c.name);
+      const names = [...new Set(considered.map((c) => c.name))].sort();
       return pass(
         `${considered.length} check${considered.length === 1 ? '' : 's'} green${required.length ? ' (all required present)' : ''}: ${some(names)}`,
         {
