@@ -12,7 +12,7 @@ import { reviewsGate } from './gates/reviews.js';
 import { securityGate } from './gates/security.js';
 import { soakGate } from './gates/soak.js';
 import { findTicket, ticketGate } from './gates/ticket.js';
-import type { Gate, GateContext, GateResult } from './gates/types.js';
+import { oneLine, type Gate, type GateContext, type GateResult } from './gates/types.js';
 import { windowGate } from './gates/window-gate.js';
 import type { PreflightGitHub } from './github.js';
 import type { GateName, PreflightConfig } from './inputs.js';
@@ -72,8 +72,8 @@ export async function preflight(
         result.downgraded = true;
       }
       const icon = { pass: '✅', fail: '❌', warn: '⚠️', skip: '⏭️' }[result.status];
-      ctx.log.info(`${icon} ${name}: ${result.summary}`);
-      for (const d of result.details) ctx.log.info(`    ${d}`);
+      ctx.log.info(`${icon} ${name}: ${oneLine(result.summary)}`);
+      for (const d of result.details) ctx.log.info(`    ${oneLine(d)}`);
       return result;
     }),
   );

@@ -51,6 +51,8 @@ export const CHECKLIST: ReadonlyArray<{ group: string; gates: ReadonlyArray<[Gat
 
 /** Summary text is shown as markdown: keep values from outside (titles, names) from adding HTML. */
 const safe = (s: string): string => s.replace(/</g, '&lt;').replace(/>/g, '&gt;');
+/** For link text: brackets would end the link early. */
+const linkText = (s: string): string => safe(s).replace(/[[\]]/g, (c) => `\\${c}`);
 
 const statusCell = (g: GateResult): string => {
   if (g.override) return `${ICON.warn} override`;
@@ -79,9 +81,10 @@ export function summary(r: PreflightReport, config: PreflightConfig): Summary {
       (r.warnings.length ? `, ${r.warnings.length} warning${r.warnings.length === 1 ? '' : 's'}` : '') +
       ` (checked ${r.checkedAt.replace(/\.\d+Z$/, 'Z')}, ${formatDuration(r.durationMs)}).`,
     r.pullRequest
-      ? `Pull request: [#${r.pullRequest.number} ${safe(r.pullRequest.title)}](${r.pullRequest.url}) by ${safe(r.pullRequest.author)}.`
+      ? `Pull request: [#${r.pullRequest.number} ${linkText(r.pullRequest.title)}](${r.pullRequest.url}) by ${safe(r.pullRequest.author)}.`
       : '',
     r.ticket ? `Change ticket: ${safe(r.ticket)}.` : '',
+    `Commit \`${r.sha}\`${r.ref ? ` (${safe(r.ref)})` : ''}.`,
   ].filter(Boolean);
   s.paragraph(lead.join('<br>\n'));
   for (const g of r.gates.filter((x) => x.override))

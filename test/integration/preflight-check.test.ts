@@ -276,4 +276,20 @@ describe('preflight-check (bundle)', () => {
     );
     assert.match(r.summary, /⚠️ override/);
   });
+
+  it('hostile values from GitHub (an issue title, a check name) cannot start workflow commands', async () => {
+    const where = fresh();
+    fake.seed.issue({ repo: where.repo, number: 40, title: 'Release\n::error::pwned by title' });
+    fake.seed.checkRun({
+      repo: where.repo,
+      head_sha: where.sha,
+      name: 'build\n::warning::pwned by check',
+      status: 'in_progress',
+    });
+    const r = await run(where, { gates: 'ticket, ci', ticket: '#40' });
+    assert.equal(r.exitCode, 1);
+    assert.ok(!r.annotations.some((a) => /pwned/.test(a.message) && !/^Preflight of/.test(a.message)));
+    assert.ok(!r.rawStdout.split('\n').some((l) => /^\s*::(error|warning)::pwned/.test(l)));
+    assert.match(r.summary, /Release\\n::error::pwned by title/);
+  });
 });

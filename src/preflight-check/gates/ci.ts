@@ -1,6 +1,6 @@
 /** ci: every check run and commit status on the commit concluded well; waits up to ci-wait for pending ones. */
 import { formatDuration } from '../../core/inputs.js';
-import { fail, pass, some, type Gate } from './types.js';
+import { fail, oneLine, pass, some, type Gate } from './types.js';
 
 const GREEN = ['success', 'neutral', 'skipped'];
 
@@ -96,7 +96,7 @@ export const ciGate: Gate = async (config, { gh, ctx, sha }) => {
     }
     const sleep = Math.min(pollMs, left);
     ctx.log.info(
-      `ci: waiting for ${nothing ? 'CI to report' : some(waiting)}; checking again in ${formatDuration(sleep)} (round ${round}, ${formatDuration(left)} of ci-wait left)`,
+      `ci: waiting for ${nothing ? 'CI to report' : oneLine(some(waiting))}; checking again in ${formatDuration(sleep)} (round ${round}, ${formatDuration(left)} of ci-wait left)`,
     );
     await ctx.clock.sleep(sleep, ctx.signal);
     if (ctx.signal.aborted) return fail('cancelled while waiting for CI');

@@ -30,7 +30,10 @@ export const soakGate: Gate = async (config, { gh, ctx, sha }) => {
     });
   }
   const soaked = now - firstGood.t;
-  const link = firstGood.logUrl || firstGood.environmentUrl || undefined;
+  const link =
+    firstGood.logUrl ||
+    firstGood.environmentUrl ||
+    `${ctx.repo.serverUrl}/${ctx.repo.owner}/${ctx.repo.repo}/deployments/${encodeURIComponent(environment)}`;
   if (soaked < ms)
     return fail(
       `${short} has run on ${environment} for ${formatDuration(Math.max(0, soaked))} of ${formatDuration(ms)}: ${formatDuration(ms - soaked)} left`,

@@ -1,4 +1,5 @@
 /** ticket: a change ticket is named (input, or the PR's title, body or branch); #123 must be an open issue. */
+import { quote } from '../../core/inputs.js';
 import { ReadError } from '../github.js';
 import { fail, pass, type Gate } from './types.js';
 
@@ -63,18 +64,18 @@ export const ticketGate: Gate = async (config, { gh, sha }) => {
   if (info.isPull)
     return fail(`${found.ticket} (${from}) is a pull request, not a change ticket issue`, { url: info.url });
   if (info.state !== 'open')
-    return fail(`${found.ticket} "${info.title}" (${from}) is ${info.state}`, {
+    return fail(`${found.ticket} ${quote(info.title)} (${from}) is ${info.state}`, {
       url: info.url,
       details: ['A closed ticket does not authorise a change: reopen it or name the current one.'],
     });
   if (label && !info.labels.includes(label))
-    return fail(`${found.ticket} "${info.title}" (${from}) lacks the label ${label}`, {
+    return fail(`${found.ticket} ${quote(info.title)} (${from}) lacks the label ${label}`, {
       url: info.url,
       details: [
         `Its labels: ${info.labels.length ? info.labels.join(', ') : 'none'}. The change is authorised when the ticket carries "${label}".`,
       ],
     });
-  return pass(`${found.ticket} "${info.title}" open${label ? `, labelled ${label}` : ''} (${from})`, {
+  return pass(`${found.ticket} ${quote(info.title)} open${label ? `, labelled ${label}` : ''} (${from})`, {
     url: info.url,
   });
 };

@@ -49,3 +49,6 @@ export function some(items: readonly string[], max = 5): string {
   if (items.length <= max) return items.join(', ');
   return `${items.slice(0, max).join(', ')} and ${items.length - max} more`;
 }
+
+/** Values from GitHub (titles, check names) may hold line breaks meant to start a workflow command: flatten. */
+export const oneLine = (s: string): string => s.replace(/[\r\n\u2028\u2029]+/g, ' ⏎ ');
