@@ -292,4 +292,17 @@ describe('preflight-check (bundle)', () => {
     assert.ok(!r.rawStdout.split('\n').some((l) => /^\s*::(error|warning)::pwned/.test(l)));
     assert.match(r.summary, /Release\\n::error::pwned by title/);
   });
+
+  it('a #123 ticket costs one request more; a 502 is retried as deploy does', async () => {
+    const where = fresh();
+    healthyCommit(where);
+    fake.seed.issue({ repo: where.repo, number: 30, title: 'Change 30', labels: ['change-approved'] });
+    fake.failNext({ status: 502, match: `GET /repos/octo-org/${where.repo}/environments/production` });
+    const before = fake.count();
+    const r = await run(where, { soak: '24h', ticket: '#30', 'ticket-label': 'change-approved' });
+    assert.equal(r.exitCode, 0, errorOf(r));
+    assert.equal(r.outputs.ticket, '#30');
+    assert.ok(fake.count() - before <= 15 + 1, `${fake.count() - before} requests (one retry)`);
+    assert.equal(fake.count(`GET /repos/octo-org/${where.repo}/environments/production`), 2);
+  });
 });

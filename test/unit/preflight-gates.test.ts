@@ -1,5 +1,8 @@
 /** preflight-check's GitHub gates, in-process against the fake GitHub API (every response validated). */
 import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { shaOf } from '../fake-github/data.js';
 import { startFakeGitHub, type FakeGitHub } from '../fake-github/server.js';
@@ -394,5 +397,63 @@ describe('preflight gate: backup (artifacts)', () => {
     const ok = await runGates(fake, { gates: 'backup' }, { repo, sha });
     assert.equal(ok.gate('backup').status, 'pass');
     assert.match(ok.gate('backup').url ?? '', /actions\/runs\/78$/);
+  });
+});
+
+describe('preflight gate: backup (backup-db manifest)', () => {
+  it('a fresh manifest passes with its size and verification; an old one fails; a missing file fails', async () => {
+    const { repo, sha } = fresh();
+    const workspace = mkdtempSync(path.join(tmpdir(), 'preflight-backup-'));
+    const write = (name: string, hoursAgo: number) =>
+      writeFileSync(
+        path.join(workspace, name),
+        JSON.stringify({
+          manifestVersion: 1,
+          database: 'shop',
+          sizeBytes: 5 * 1024 * 1024,
+          createdAt: new Date(Date.now() - hoursAgo * HOUR).toISOString(),
+          verification: { method: 'restore', passed: true },
+        }),
+      );
+    write('fresh.manifest.json', 3);
+    write('old.manifest.json', 25);
+    const ok = await runGates(
+      fake,
+      { 'backup-manifest': 'fresh.manifest.json', gates: 'backup' },
+      { repo, sha, workspace },
+    );
+    assert.equal(ok.gate('backup').status, 'pass');
+    assert.match(
+      ok.gate('backup').summary,
+      /backup of shop \(fresh\.manifest\.json\), 3h\S* old, 5\.0 MiB, verified \(restore\)/,
+    );
+    const old = await runGates(
+      fake,
+      { 'backup-manifest': 'old.manifest.json', gates: 'backup' },
+      { repo, sha, workspace },
+    );
+    assert.match(old.gate('backup').summary, /older than 24h/);
+    const none = await runGates(
+      fake,
+      { 'backup-manifest': 'nope.json', gates: 'backup' },
+      { repo, sha, workspace },
+    );
+    assert.match(none.gate('backup').summary, /no readable backup manifest at nope\.json/);
+  });
+});
+
+describe('preflight gate: env', () => {
+  it('names missing and empty variables, never values', async () => {
+    const { repo, sha } = fresh();
+    const env = { TOKEN_A: 'value-that-is-secret', EMPTY: ' ' };
+    const r = await runGates(
+      fake,
+      { 'required-env': 'TOKEN_A, EMPTY, MISSING', gates: 'env' },
+      { repo, sha, env },
+    );
+    assert.equal(r.gate('env').summary, 'not set: MISSING; empty: EMPTY');
+    assert.ok(!JSON.stringify(r.report).includes('value-that-is-secret'));
+    const ok = await runGates(fake, { 'required-env': 'TOKEN_A', gates: 'env' }, { repo, sha, env });
+    assert.equal(ok.gate('env').status, 'pass');
   });
 });
