@@ -1,6 +1,7 @@
 /** preflight-check's inputs: the zod schema keyed by action.yml's input names, and the config they resolve to. */
 import { z } from 'zod';
 import { nameChecks, type CheckSpec, checksSchema } from '../core/checks.js';
+import { parseDatabaseUrl } from '../core/db.js';
 import { ConfigurationError } from '../core/errors.js';
 import {
   bool,
@@ -363,6 +364,9 @@ export function resolveConfig(
     healthChecks.length > 0,
     `the input "health-url", or smoke checks for environment "${inputs.environment}" in the runbook file`,
   );
+
+  // A database URL that cannot be parsed is bad input: say so before any request (the password is never echoed).
+  if (inputs['database-url']) parseDatabaseUrl(inputs['database-url'], { label: 'Input "database-url"' });
 
   const prod = /prod/i.test(inputs.environment);
   const sha = inputs.sha ?? (inputs.ref ? '' : rc.sha);

@@ -167,6 +167,7 @@ describe('preflight-check (bundle)', () => {
       [{ 'ticket-pattern': '[A-Z' }, /Input "ticket-pattern": is not a valid regular expression/],
       [{ soak: 'forever' }, /Input "soak": expected a duration .* got "forever"/],
       [{ gates: 'ref' }, /Input "gates": the gate ref needs the input "allowed-refs"/],
+      [{ 'database-url': 'postgres://u:pw@db.internal' }, /Input "database-url": no database name/],
       [
         { environment: 'prod\n::error::x' },
         /Input "environment": expected an environment name without control characters/,

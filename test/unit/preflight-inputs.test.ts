@@ -109,6 +109,10 @@ environments:
       [{ 'emergency-approvals': '0' }, /Input "emergency-approvals": expected a whole number from 1 to 100/],
       [{ token: '' }, /Input "token": missing/],
       [{ gates: 'database' }, /Input "gates": the gate database needs the input "database-url"/],
+      [
+        { 'database-url': 'mongodb://u:pw-Secret-1@h/db' },
+        /^Input "database-url": unknown scheme "mongodb:\/\/"(?![^]*pw-Secret-1)/,
+      ],
       [{ gates: 'health' }, /Input "gates": the gate health needs the input "health-url", or smoke checks/],
     ];
     for (const [given, message] of cases) {

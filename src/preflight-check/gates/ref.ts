@@ -55,7 +55,14 @@ export const refGate: Gate = async (config, { gh, sha }) => {
       }),
     );
   }
-  const results = (await Promise.all(checks)).flat();
+  // One pattern that cannot be checked (a branch that does not exist) does not hide another that passes.
+  const results = (
+    await Promise.all(
+      checks.map((c) =>
+        c.catch((e: unknown) => [{ ok: false, what: e instanceof Error ? e.message : String(e) }]),
+      ),
+    )
+  ).flat() as Array<{ ok: boolean; what: string; url?: string }>;
   const ok = results.filter((r) => r.ok);
   if (ok.length)
     return pass(`${short} is ${some(ok.map((r) => r.what.replace(/^on /, 'on ')))}`, { url: ok[0]!.url });

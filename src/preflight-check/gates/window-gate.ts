@@ -7,7 +7,12 @@ export const windowGate: Gate = async (config, { gh, ctx }) => {
   const now = ctx.clock.date().getTime();
   const verdict = evaluateWindow(w, now);
   const at = `now ${formatLocal(now, w.timezone)}`;
-  if (verdict.open) return pass(`${verdict.reason}; ${at}`);
+  if (verdict.open)
+    return pass(`${verdict.reason}; ${at}`, {
+      details: w.emergency
+        ? ['emergency: true was set but not needed: the change is inside the window.']
+        : [],
+    });
   if (!w.emergency)
     return fail(verdict.reason, {
       details: [
