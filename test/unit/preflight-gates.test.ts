@@ -266,6 +266,22 @@ describe('preflight gate: ref', () => {
   });
 });
 
+describe('preflight gate: ref (patterns)', () => {
+  it('release/* finds the matching branches; a missing branch does not hide a passing pattern', async () => {
+    const { repo, sha } = fresh();
+    const head = shaOf(`${repo}-release`);
+    fake.seed.commit({ repo, sha, parents: [] });
+    fake.seed.commit({ repo, sha: head, parents: [sha] });
+    fake.seed.branch({ repo, name: 'release/2.3', sha: head });
+    fake.seed.branch({ repo, name: 'releases-old', sha: shaOf('other') });
+    const r = await runGates(fake, { gates: 'ref', 'allowed-refs': 'hotfix, release/*' }, { repo, sha });
+    assert.equal(r.gate('ref').status, 'pass');
+    assert.match(r.gate('ref').summary, /is on release\/2\.3/);
+    const none = await runGates(fake, { gates: 'ref', 'allowed-refs': 'stable/*' }, { repo, sha });
+    assert.match(none.gate('ref').details.join('\n'), /no branch matches stable\/\*/);
+  });
+});
+
 describe('preflight gate: window (emergency)', () => {
   const saturday = Date.parse('2026-12-05T12:00:00Z');
   const given = { gates: 'window', 'deploy-windows': 'Mon-Fri 09:00-16:00', timezone: 'Europe/Paris' };
