@@ -91,6 +91,11 @@ export function summary(r: PreflightReport, config: PreflightConfig): Summary {
     s.paragraph(
       `> [!WARNING]\n> **Emergency override of the ${g.name} gate**: ${safe(g.override!)}.\n> ${safe(g.summary)}`,
     );
+  const windowGate = r.gates.find((g) => g.name === 'window');
+  if (config.window.emergency && windowGate && !windowGate.override)
+    s.paragraph(
+      `> [!IMPORTANT]\n> **Emergency declared** (\`emergency: true\`), no override used: ${safe(windowGate.status === 'pass' ? 'the change is inside the window' : windowGate.summary)}.`,
+    );
   if (!r.passed)
     s.paragraph(
       `> [!CAUTION]\n> Do not approve this deployment: ${r.failed.map((f) => `**${f}**`).join(', ')} failed. What to fix is listed below.`,
