@@ -76,6 +76,14 @@ describe('preflight gate: ci', () => {
     assert.match(req.gate('ci').summary, /deploy-tests \(not reported\)/);
   });
 
+  it('a re-run that passed replaces the failed run of the same check', async () => {
+    const { repo, sha } = fresh();
+    fake.seed.checkRun({ repo, head_sha: sha, name: 'flaky', conclusion: 'failure' });
+    fake.seed.checkRun({ repo, head_sha: sha, name: 'flaky' });
+    const { gate } = await runGates(fake, { gates: 'ci' }, { repo, sha });
+    assert.equal(gate('ci').status, 'pass');
+  });
+
   it('a commit without any CI result is not green', async () => {
     const { repo, sha } = fresh();
     const { gate } = await runGates(fake, { gates: 'ci' }, { repo, sha });

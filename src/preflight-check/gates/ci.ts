@@ -18,7 +18,9 @@ export const ciGate: Gate = async (config, { gh, ctx, sha }) => {
   const started = ctx.clock.now();
   const ownRun = ctx.repo.runId ? `/actions/runs/${ctx.repo.runId}/` : undefined;
   for (let round = 1; ; round++) {
-    const [runs, statuses] = await Promise.all([gh.checkRuns(sha), gh.statuses(sha)]);
+    const [allRuns, statuses] = await Promise.all([gh.checkRuns(sha), gh.statuses(sha)]);
+    // Newest first: a re-run replaces the earlier run of the same name.
+    const runs = allRuns.filter((r, i) => allRuns.findIndex((x) => x.name === r.name) === i);
     const items: Item[] = [
       ...runs
         // This run's own jobs (this one included) are still running: they are not the CI of the commit.
