@@ -209,10 +209,25 @@ describe('fake GitHub through Octokit', () => {
     assert.equal(refs.data[0]?.object.type, 'tag');
     const tag = await gh.rest.git.getTag({ ...repo, tag_sha: refs.data[0]!.object.sha });
     assert.equal(tag.data.object.sha, 'c'.repeat(40));
+    // preflight-check: alerts and a labelled issue.
+    fake.seed.codeScanningAlert({ security_severity_level: 'high' });
+    fake.seed.dependabotAlert({ severity: 'critical' });
+    const ticket = fake.seed.issue({ title: 'CHG: release', labels: ['change-approved'] });
+    assert.equal((await gh.rest.codeScanning.listAlertsForRepo({ ...repo, state: 'open' })).data.length, 1);
+    assert.equal(
+      (await gh.rest.dependabot.listAlertsForRepo({ ...repo, state: 'open', severity: 'high,critical' })).data
+        .length,
+      1,
+    );
+    const got = await gh.rest.issues.get({ ...repo, issue_number: Number(ticket.number) });
+    assert.deepEqual(
+      got.data.labels.map((l) => (typeof l === 'string' ? l : l.name)),
+      ['change-approved'],
+    );
 
     const unexercised = Object.keys(loadSubset().operations).filter((op) => fake.count(op) === 0);
     assert.deepEqual(unexercised, []);
-    assert.equal(fake.requests.length, 25);
+    assert.equal(fake.requests.length, 28);
     assert.deepEqual(fake.violations, []);
   });
 
