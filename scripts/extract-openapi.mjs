@@ -51,6 +51,8 @@ export const OPERATIONS = [
   `GET ${R}/actions/runs/{run_id}/approvals`,
   `GET ${R}/actions/runs/{run_id}/pending_deployments`,
   `GET ${R}/compare/{basehead}`,
+  `GET ${R}/labels`,
+  `POST ${R}/labels`,
 ];
 
 /** Schema keywords that carry no validation meaning and only cost bytes. */

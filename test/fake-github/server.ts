@@ -255,6 +255,8 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
   const approvals = new Map<number, Json[]>();
   const pending = new Map<number, Json[]>();
   const users = new Map<string, Json>();
+  const labels: Json[] = [];
+  const publicLabel = ({ repo: _r, ...l }: Json): Json => l;
   let nextId = 1000;
   let requestSeq = 0;
   let rateRemaining = 5000;
@@ -748,7 +750,9 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
                 .filter((l) => typeof l === 'string')
             : [],
           assignee: null,
-          assignees: [],
+          assignees: Array.isArray(b.assignees)
+            ? b.assignees.filter((a) => typeof a === 'string').map((a) => userOf(a))
+            : [],
           milestone: null,
           locked: false,
           comments: 0,
@@ -757,6 +761,7 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
           updated_at: created,
           author_association: 'NONE',
         };
+        issue.assignee = (issue.assignees as Json[])[0] ?? null;
         state.issues.push(issue);
         return { status: 201, body: issue };
       },
@@ -801,6 +806,32 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
       (ctx) => ({ status: 200, body: pending.get(Number(ctx.params.run_id)) ?? [] }),
     ],
     ['GET', `${R}/compare/{basehead}`, compare],
+    // labels (rollback's incident issue creates the ones missing)
+    ['GET', `${R}/labels`, (ctx) => list(ctx, labels.filter((l) => l.repo === ctx.repoKey).map(publicLabel))],
+    [
+      'POST',
+      `${R}/labels`,
+      (ctx) => {
+        const name = ctx.body.name;
+        if (typeof name !== 'string' || name === '')
+          throw validationFailed('Label', 'name', 'name is missing');
+        if (labels.some((l) => l.repo === ctx.repoKey && String(l.name).toLowerCase() === name.toLowerCase()))
+          throw validationFailed('Label', 'name', 'already_exists');
+        const labelId = id();
+        const label: Json = {
+          id: labelId,
+          node_id: nodeId('Label', labelId),
+          url: `${ctx.repoUrl}/labels/${encodeURIComponent(name)}`,
+          name,
+          description: typeof ctx.body.description === 'string' ? ctx.body.description : null,
+          color: typeof ctx.body.color === 'string' ? ctx.body.color : 'ededed',
+          default: false,
+          repo: ctx.repoKey,
+        };
+        labels.push(label);
+        return { status: 201, body: publicLabel(label) };
+      },
+    ],
   ];
 
   function inPullRepo(repoKey: string) {
