@@ -18,7 +18,7 @@ const benches: Record<string, () => Promise<void>> = {
   bundles: () => benchBundles(),
   'smoke-test': () => benchSmokeTest(),
   ...Object.fromEntries(
-    ['backup-db', 'run-migrations', 'deploy']
+    ['backup-db', 'run-migrations', 'deploy', 'rollback']
       .filter((n) => existsSync(path.join(import.meta.dirname, `${n}.ts`)))
       .map((n) => [n, script(n)]),
   ),

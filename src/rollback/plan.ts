@@ -119,7 +119,7 @@ export function makePlan(config: RollbackConfig, history: HistoryEntry[]): Plan 
         ? `run rollback-command with DEPLOY_PREVIOUS_VERSION=${target.version} (the version it puts back) and DEPLOY_VERSION=${current.version}`
         : `run command with DEPLOY_VERSION=${target.version} and DEPLOY_PREVIOUS_VERSION=${current.version}`,
     );
-    steps.push('wait for the public health checks');
+    if (!config.verify) steps.push('wait for the public health checks');
   }
   if (config.verify)
     steps.push(

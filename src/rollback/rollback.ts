@@ -210,7 +210,9 @@ export async function rollback(
       return false;
     }
   };
-  await post(
+  // Not awaited before the work starts: GitHub asks for writes to be spaced (about 1 s), and the rollback should
+  // not wait for that; the requests stay in order, so the final status always comes after this one.
+  const inProgress = post(
     'in_progress',
     `Rolling back ${current.version} → ${target.version}${plan.slot ? ` on ${plan.slot}` : ''}`,
   );
@@ -316,7 +318,7 @@ export async function rollback(
             : deps.provider.deploy(deployRelease, undefined, op()),
         () => `${target.version} put back`,
       );
-      if (config.checks.length)
+      if (config.checks.length && !config.verify)
         await timed(
           'health',
           () => wait('the public checks', config.checks),
@@ -357,6 +359,7 @@ export async function rollback(
   }
 
   // 6. Close the records.
+  await inProgress;
   const took = formatDuration(clock.now() - started);
   const by = ctx.repo.actor ? ` by @${ctx.repo.actor}` : '';
   if (report.status === 'success') {

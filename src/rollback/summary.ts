@@ -15,6 +15,8 @@ export function outputs(r: RollbackReport): Record<string, string | number | und
     'database-restored': String(r.databaseRestored),
     'duration-ms': r.durationMs,
     'incident-url': r.incidentUrl ?? '',
+    'backup-artifact': r.backup?.artifact ?? '',
+    'backup-run-id': r.backup?.runId ?? '',
   };
 }
 
