@@ -29,10 +29,12 @@ export interface HistoryEntry {
   version?: string;
   slot?: string;
   strategy?: string;
-  /** The latest status ('pending' when none). */
+  /** The latest status ('pending' when none; 'unknown' when its statuses were not read). */
   state: string;
   /** Whether any of its statuses was `success` (GitHub marks replaced ones `inactive` later). */
   succeeded: boolean;
+  /** false for deployments older than the target: their statuses were not needed, so not read. */
+  statusesRead: boolean;
   /** When it first succeeded. */
   succeededAt?: string;
   createdAt: string;
@@ -57,8 +59,15 @@ export interface IncidentIssue {
 }
 
 export interface RollbackRecords {
-  /** The environment's deployments, newest first, each with its statuses read (at most `limit`). */
-  history(environment: string, limit?: number): Promise<HistoryEntry[]>;
+  /**
+   * The environment's deployments, newest first (at most `limit`), each with its statuses read until `enough`
+   * says the rest are not needed (their `statusesRead` is false): one request per deployment, down to the target.
+   */
+  history(
+    environment: string,
+    enough?: (newestFirst: HistoryEntry[]) => boolean,
+    limit?: number,
+  ): Promise<HistoryEntry[]>;
   create(config: RollbackConfig, payload: RollbackPayload): Promise<number>;
   setStatus(id: number, state: DeploymentState, description: string, environmentUrl?: string): Promise<void>;
   /** Create the labels that do not exist yet, then the issue; returns its URL. */
@@ -116,7 +125,7 @@ export function githubRecords(
     }
   };
   return {
-    async history(environment, limit = 100) {
+    async history(environment, enough, limit = 100) {
       const { data } = await call(
         `Listing deployments of ${environment}`,
         'deployments=read',
@@ -124,29 +133,38 @@ export function githubRecords(
         () => octokit.rest.repos.listDeployments({ ...repo, environment, per_page: Math.min(limit, 100) }),
       );
       const out: HistoryEntry[] = [];
+      let reading = true;
       for (const d of data) {
-        const { data: statuses } = await call(
-          `Reading the statuses of deployment ${d.id}`,
-          'deployments=read',
-          `deployment ${d.id} was`,
-          () => octokit.rest.repos.listDeploymentStatuses({ ...repo, deployment_id: d.id, per_page: 100 }),
-        );
         const p = object(d.payload);
-        const successes = statuses.filter((s) => s.state === 'success');
-        out.push({
+        const entry: HistoryEntry = {
           id: d.id,
           task: d.task,
           version: str(p.version),
           slot: str(p.slot),
           strategy: str(p.strategy),
-          state: statuses[0]?.state ?? 'pending',
-          succeeded: successes.length > 0,
-          succeededAt: successes.at(-1)?.created_at,
+          state: 'unknown',
+          succeeded: false,
+          statusesRead: false,
           createdAt: d.created_at,
           creator: d.creator?.login,
           runUrl: str(p.runUrl),
           backup: backupOf(p.backup),
-        });
+        };
+        if (reading) {
+          const { data: statuses } = await call(
+            `Reading the statuses of deployment ${d.id}`,
+            'deployments=read',
+            `deployment ${d.id} was`,
+            () => octokit.rest.repos.listDeploymentStatuses({ ...repo, deployment_id: d.id, per_page: 100 }),
+          );
+          const successes = statuses.filter((st) => st.state === 'success');
+          entry.state = statuses[0]?.state ?? 'pending';
+          entry.succeeded = successes.length > 0;
+          entry.succeededAt = successes.at(-1)?.created_at;
+          entry.statusesRead = true;
+        }
+        out.push(entry);
+        if (reading && enough?.(out)) reading = false;
       }
       return out;
     },

@@ -27,6 +27,17 @@ export interface Plan {
 const known = (h: HistoryEntry[]) =>
   [...new Set(h.filter((d) => d.succeeded && d.version).map((d) => d.version!))].join(', ') || 'none';
 
+/** Whether the history read so far (newest first) names the current deployment and the target: stop reading. */
+export function enoughHistory(toVersion: string | undefined): (h: HistoryEntry[]) => boolean {
+  return (h) => {
+    const i = h.findIndex((d) => d.state === 'success');
+    const current = h[i];
+    if (!current?.version) return false;
+    if (toVersion) return h.some((d) => d.succeeded && d.version === toVersion);
+    return h.slice(i + 1).some((d) => d.succeeded && d.version && d.version !== current.version);
+  };
+}
+
 export function makePlan(config: RollbackConfig, history: HistoryEntry[]): Plan {
   const env = config.environment;
   const currentIdx = history.findIndex((d) => d.state === 'success');

@@ -15,7 +15,7 @@ import type { OperationOptions, Provider, Release } from '../shared/deployments/
 import type { CheckSpec } from '../core/checks.js';
 import type { RollbackRecords } from './github.js';
 import type { RollbackConfig } from './inputs.js';
-import { makePlan, type Method, type Plan } from './plan.js';
+import { enoughHistory, makePlan, type Method, type Plan } from './plan.js';
 import { incidentIssue } from './summary.js';
 
 export type RollbackStatus = 'success' | 'failure' | 'planned';
@@ -131,7 +131,7 @@ export async function rollback(
   // 1. History and plan: reads only; a refusal changes nothing.
   const history = await timed(
     'read deployment history',
-    () => deps.records.history(config.environment),
+    () => deps.records.history(config.environment, enoughHistory(config.toVersion)),
     (h) => `${h.length} deployments of ${config.environment}`,
   );
   const plan: Plan = makePlan(config, history);

@@ -446,3 +446,33 @@ describe('rollback mode: plan', () => {
     assert.deepEqual(e.fake.violations, []);
   });
 });
+
+describe('rollback post step', () => {
+  it('marks a rollback deployment the main step left in_progress as error (and does nothing for a closed one)', async () => {
+    env = await setupRollback({
+      versions: { blue: 'v2', green: 'v2' },
+      history: [
+        { version: 'v1' },
+        { version: 'v2' },
+        { version: 'v1', task: 'deploy:rollback', outcome: 'in_progress' },
+      ],
+    });
+    const e = env;
+    const id = e.seeded[2]!;
+    const post = await e.run(rolling(e), { phase: 'post', state: { 'deployment-id': String(id) } });
+    assert.equal(post.exitCode, 0, post.log);
+    assert.deepEqual(e.deployments().find((x) => x.id === id)!.states, ['in_progress', 'error']);
+    assert.match(
+      post.annotations.map((a) => a.message).join('\n'),
+      /still in_progress after the job ended; marked it error/,
+    );
+    const calls = e.fake.count();
+    const again = await e.run(rolling(e), {
+      phase: 'post',
+      state: { 'deployment-id': String(id), 'deployment-final': 'success' },
+    });
+    assert.equal(again.exitCode, 0);
+    assert.equal(e.fake.count(), calls, 'no API call when the main step closed it');
+    assert.deepEqual(e.fake.violations, []);
+  });
+});
