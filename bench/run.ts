@@ -20,7 +20,7 @@ const benches: Record<string, () => Promise<void>> = {
   'smoke-test': () => benchSmokeTest(),
   'preflight-check': () => benchPreflight(),
   ...Object.fromEntries(
-    ['backup-db', 'run-migrations', 'deploy']
+    ['backup-db', 'run-migrations', 'deploy', 'rollback']
       .filter((n) => existsSync(path.join(import.meta.dirname, `${n}.ts`)))
       .map((n) => [n, script(n)]),
   ),

@@ -57,6 +57,8 @@ export const OPERATIONS = [
   `GET ${R}/code-scanning/alerts`,
   `GET ${R}/dependabot/alerts`,
   `GET ${R}/issues/{issue_number}`,
+  `GET ${R}/labels`,
+  `POST ${R}/labels`,
 ];
 
 /** Schema keywords that carry no validation meaning and only cost bytes. */

@@ -321,6 +321,8 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
   const users = new Map<string, Json>();
   const codeScanningAlerts: Json[] = [];
   const dependabotAlerts: Json[] = [];
+  const labels: Json[] = [];
+  const publicLabel = ({ repo: _r, ...l }: Json): Json => l;
   let nextId = 1000;
   let requestSeq = 0;
   let rateRemaining = 5000;
@@ -814,7 +816,9 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
                 .filter((l) => typeof l === 'string')
             : [],
           assignee: null,
-          assignees: [],
+          assignees: Array.isArray(b.assignees)
+            ? b.assignees.filter((a) => typeof a === 'string').map((a) => userOf(a))
+            : [],
           milestone: null,
           locked: false,
           comments: 0,
@@ -823,6 +827,7 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
           updated_at: created,
           author_association: 'NONE',
         };
+        issue.assignee = (issue.assignees as Json[])[0] ?? null;
         state.issues.push(issue);
         return { status: 201, body: issue };
       },
@@ -995,6 +1000,32 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
         const issue = state.issues.find((i) => i.repository_url === ctx.repoUrl && i.number === n);
         if (!issue) throw notFound();
         return { status: 200, body: issue };
+      },
+    ],
+    // labels (rollback's incident issue creates the ones missing)
+    ['GET', `${R}/labels`, (ctx) => list(ctx, labels.filter((l) => l.repo === ctx.repoKey).map(publicLabel))],
+    [
+      'POST',
+      `${R}/labels`,
+      (ctx) => {
+        const name = ctx.body.name;
+        if (typeof name !== 'string' || name === '')
+          throw validationFailed('Label', 'name', 'name is missing');
+        if (labels.some((l) => l.repo === ctx.repoKey && String(l.name).toLowerCase() === name.toLowerCase()))
+          throw validationFailed('Label', 'name', 'already_exists');
+        const labelId = id();
+        const label: Json = {
+          id: labelId,
+          node_id: nodeId('Label', labelId),
+          url: `${ctx.repoUrl}/labels/${encodeURIComponent(name)}`,
+          name,
+          description: typeof ctx.body.description === 'string' ? ctx.body.description : null,
+          color: typeof ctx.body.color === 'string' ? ctx.body.color : 'ededed',
+          default: false,
+          repo: ctx.repoKey,
+        };
+        labels.push(label);
+        return { status: 201, body: publicLabel(label) };
       },
     ],
   ];

@@ -224,10 +224,24 @@ describe('fake GitHub through Octokit', () => {
       got.data.labels.map((l) => (typeof l === 'string' ? l : l.name)),
       ['change-approved'],
     );
+    // Labels (rollback creates the incident labels that are missing) and issue assignees.
+    assert.deepEqual((await gh.rest.issues.listLabelsForRepo(repo)).data, []);
+    const label = await gh.rest.issues.createLabel({ ...repo, name: 'incident', color: 'b60205' });
+    assert.equal(label.status, 201);
+    assert.deepEqual(
+      (await gh.rest.issues.listLabelsForRepo(repo)).data.map((l) => l.name),
+      ['incident'],
+    );
+    await assert.rejects(gh.rest.issues.createLabel({ ...repo, name: 'Incident' }), { status: 422 });
+    const assigned = await gh.rest.issues.create({ ...repo, title: 'Rollback', assignees: ['oncall'] });
+    assert.deepEqual(
+      assigned.data.assignees?.map((a) => a.login),
+      ['oncall'],
+    );
 
     const unexercised = Object.keys(loadSubset().operations).filter((op) => fake.count(op) === 0);
     assert.deepEqual(unexercised, []);
-    assert.equal(fake.requests.length, 28);
+    assert.equal(fake.requests.length, 33);
     assert.deepEqual(fake.violations, []);
   });
 
