@@ -15,7 +15,7 @@ import {
 } from '../core/inputs.js';
 import { firstDefined, type LoadedRunbook } from '../core/runbook.js';
 import type { SecretRegistry } from '../core/secrets.js';
-import type { DumpFormat } from './files.js';
+import type { DumpFormat } from '../shared/backups/files.js';
 
 export const MODES = ['backup', 'restore', 'check-age'] as const;
 export const VERIFY = ['none', 'list', 'restore'] as const;

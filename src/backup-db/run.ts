@@ -7,7 +7,7 @@ import { loadStepRunbook } from '../core/runbook.js';
 import { runBackup } from './backup.js';
 import { checkAge } from './check-age.js';
 import { getInputs, resolveConfig } from './inputs.js';
-import { runRestore } from './restore.js';
+import { runRestore } from '../shared/backups/restore.js';
 import * as out from './summary.js';
 
 export async function main(ctx: RunContext): Promise<void> {

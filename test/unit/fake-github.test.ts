@@ -209,6 +209,35 @@ describe('fake GitHub through Octokit', () => {
     assert.equal(refs.data[0]?.object.type, 'tag');
     const tag = await gh.rest.git.getTag({ ...repo, tag_sha: refs.data[0]!.object.sha });
     assert.equal(tag.data.object.sha, 'c'.repeat(40));
+    // preflight-check: alerts and a labelled issue.
+    fake.seed.codeScanningAlert({ security_severity_level: 'high' });
+    fake.seed.dependabotAlert({ severity: 'critical' });
+    const ticket = fake.seed.issue({ title: 'CHG: release', labels: ['change-approved'] });
+    assert.equal((await gh.rest.codeScanning.listAlertsForRepo({ ...repo, state: 'open' })).data.length, 1);
+    assert.equal(
+      (await gh.rest.dependabot.listAlertsForRepo({ ...repo, state: 'open', severity: 'high,critical' })).data
+        .length,
+      1,
+    );
+    const got = await gh.rest.issues.get({ ...repo, issue_number: Number(ticket.number) });
+    assert.deepEqual(
+      got.data.labels.map((l) => (typeof l === 'string' ? l : l.name)),
+      ['change-approved'],
+    );
+    // Labels (rollback creates the incident labels that are missing) and issue assignees.
+    assert.deepEqual((await gh.rest.issues.listLabelsForRepo(repo)).data, []);
+    const label = await gh.rest.issues.createLabel({ ...repo, name: 'incident', color: 'b60205' });
+    assert.equal(label.status, 201);
+    assert.deepEqual(
+      (await gh.rest.issues.listLabelsForRepo(repo)).data.map((l) => l.name),
+      ['incident'],
+    );
+    await assert.rejects(gh.rest.issues.createLabel({ ...repo, name: 'Incident' }), { status: 422 });
+    const assigned = await gh.rest.issues.create({ ...repo, title: 'Rollback', assignees: ['oncall'] });
+    assert.deepEqual(
+      assigned.data.assignees?.map((a) => a.login),
+      ['oncall'],
+    );
 
     // record-deployment: an orphan branch through git data, then a file through the contents API.
     const tree = await gh.rest.git.createTree({
@@ -229,12 +258,12 @@ describe('fake GitHub through Octokit', () => {
     const file = { ...repo, branch: 'records', path: 'a/b.json', message: 'add', content: 'e30=' };
     const put = await gh.rest.repos.createOrUpdateFileContents(file);
     await assert.rejects(gh.rest.repos.createOrUpdateFileContents(file), { status: 422 });
-    const got = await gh.rest.repos.getContent({ ...repo, ref: 'records', path: 'a/b.json' });
-    assert.equal(!Array.isArray(got.data) && got.data.sha, put.data.content?.sha);
+    const content = await gh.rest.repos.getContent({ ...repo, ref: 'records', path: 'a/b.json' });
+    assert.equal(!Array.isArray(content.data) && content.data.sha, put.data.content?.sha);
 
     const unexercised = Object.keys(loadSubset().operations).filter((op) => fake.count(op) === 0);
     assert.deepEqual(unexercised, []);
-    assert.equal(fake.requests.length, 32);
+    assert.equal(fake.requests.length, 40);
     assert.deepEqual(fake.violations, []);
   });
 

@@ -1,11 +1,11 @@
 /** mode: restore — put a backup back into a database (rollback, emergencies). */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { describeTarget } from '../core/db.js';
-import { CheckFailure, ConfigurationError } from '../core/errors.js';
-import { formatDuration } from '../core/inputs.js';
+import { describeTarget } from '../../core/db.js';
+import { CheckFailure, ConfigurationError } from '../../core/errors.js';
+import { formatDuration } from '../../core/inputs.js';
 import { restoreDump } from './archive.js';
-import { dbClient, type BackupContext } from './backup.js';
+import { dbClient, type BackupContext } from './client.js';
 import {
   checksum,
   compareTables,
@@ -14,7 +14,7 @@ import {
   readManifest,
   type Manifest,
 } from './files.js';
-import type { BackupConfig } from './inputs.js';
+import type { RestoreSettings as BackupConfig } from './client.js';
 
 export interface RestoreResult {
   manifest: Manifest;
