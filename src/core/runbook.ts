@@ -11,25 +11,29 @@ import { z } from 'zod';
 import { checksSchema } from './checks.js';
 import type { RunContext } from './context.js';
 import { ConfigurationError } from './errors.js';
-import { duration, integer, percent } from './inputs.js';
+import { DAY, duration, HOUR, integer, MINUTE, percent, type DurationLimits } from './inputs.js';
 
 export const DEFAULT_RUNBOOK = '.github/runbook.yml';
 
-const durationField = (what: string) =>
-  duration().meta({ description: `${what}: a duration such as 90s, 5m, 1h30m (a bare number is seconds)` });
+const durationField = (what: string, limits?: DurationLimits) =>
+  duration(limits).meta({
+    description: `${what}: a duration such as 90s, 5m, 1h30m (a bare number is seconds)`,
+  });
 
 /** What smoke-test reads; keys are smoke-test's input names. */
 export const smokeSection = z
   .strictObject({
     checks: checksSchema.optional().describe('HTTP checks: name, url, method, headers, body, expect'),
     command: z.string().optional().describe('A shell command that must exit 0, e.g. npm run test:smoke'),
-    timeout: durationField('Overall deadline for the checks to pass').optional(),
-    'request-timeout': durationField('Timeout of one request').optional(),
+    timeout: durationField('Overall deadline for the checks to pass', { min: 1, max: 24 * HOUR }).optional(),
+    'request-timeout': durationField('Timeout of one request', { min: 1, max: 10 * MINUTE }).optional(),
     concurrency: integer(1, 100).optional().describe('Checks run at once'),
-    monitor: durationField('How long to keep probing after the checks pass').optional(),
-    'monitor-interval': durationField('Time between probes while monitoring').optional(),
+    monitor: durationField('How long to keep probing after the checks pass', { max: 24 * HOUR }).optional(),
+    'monitor-interval': durationField('Time between probes while monitoring', { max: HOUR }).optional(),
     'max-error-rate': percent().optional().describe('Monitoring fails above this error rate, e.g. 1%'),
-    'max-p95': durationField('Monitoring fails when p95 latency is above this').optional(),
+    'max-p95': durationField('Monitoring fails when p95 latency is above this', {
+      max: 10 * MINUTE,
+    }).optional(),
   })
   .describe('Smoke checks that decide whether a release is healthy');
 
@@ -63,7 +67,10 @@ export const deploySection = z
       .describe('Shell command that puts $DEPLOY_PREVIOUS_VERSION back (rolling)'),
     'health-url': z.url().optional().describe('Public health URL; default: the smoke checks, else url'),
     slots: z
-      .record(z.string().regex(/^[A-Za-z0-9_.-]+$/), z.url())
+      .record(
+        z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}$/, 'expected a slot name such as blue'),
+        z.url(),
+      )
       .optional()
       .describe(
         "The two slots (blue-green, canary) and each one's own health URL, e.g. {blue: ..., green: ...}",
@@ -72,10 +79,12 @@ export const deploySection = z
       .union([z.string(), z.array(z.number())])
       .optional()
       .describe('Traffic percentages, increasing and ending at 100, e.g. 5,25,100'),
-    'step-duration': durationField('How long each canary step is monitored').optional(),
+    'step-duration': durationField('How long each canary step is monitored', { max: 24 * HOUR }).optional(),
     'max-error-rate': percent().optional().describe('A canary step fails above this error rate, e.g. 1%'),
-    'max-p95': durationField('A canary step fails when p95 latency is above this').optional(),
-    timeout: durationField('Deadline for a health check to pass').optional(),
+    'max-p95': durationField('A canary step fails when p95 latency is above this', {
+      max: 10 * MINUTE,
+    }).optional(),
+    timeout: durationField('Deadline for a health check to pass', { min: 1, max: 24 * HOUR }).optional(),
     'environment-url': z.url().optional().describe('Link shown on the GitHub deployment; default url'),
   })
   .describe('How deploy releases to this environment');
@@ -92,9 +101,15 @@ export const migrationsSection = z
       .regex(/^[A-Za-z_][A-Za-z0-9_$]{0,62}(?:\.[A-Za-z_][A-Za-z0-9_$]{0,62})?$/, 'expected a table name')
       .optional()
       .describe('Bookkeeping table of the built-in sql runner'),
-    'lock-timeout': durationField('Longest wait of one statement for a table lock').optional(),
-    'statement-timeout': durationField('Longest run of one statement (0 = none)').optional(),
-    'run-lock-timeout': durationField('Longest wait for another migration run to finish').optional(),
+    'lock-timeout': durationField('Longest wait of one statement for a table lock', {
+      max: 24 * HOUR,
+    }).optional(),
+    'statement-timeout': durationField('Longest run of one statement (0 = none)', {
+      max: 24 * HOUR,
+    }).optional(),
+    'run-lock-timeout': durationField('Longest wait for another migration run to finish', {
+      max: 24 * HOUR,
+    }).optional(),
     lint: z
       .enum(['off', 'warn', 'error'])
       .optional()
@@ -116,7 +131,7 @@ export const backupSection = z
       .describe('First part of the backup file name (default: the database name)'),
     format: z.enum(['custom', 'directory', 'plain']).optional().describe('PostgreSQL dump format'),
     verify: z.enum(['none', 'list', 'restore']).optional().describe('How each backup is verified'),
-    'max-age': durationField('Age above which check-age fails').optional(),
+    'max-age': durationField('Age above which check-age fails', { min: 1, max: 366 * DAY }).optional(),
   })
   .describe('Database backups (backup-db)');
 
@@ -133,7 +148,13 @@ export const runbookSchema = z
   .strictObject({
     $schema: z.string().optional(),
     version: z.literal(1).default(1).describe('Runbook file format version'),
-    environments: z.record(z.string().regex(/^[^\s]+$/), environmentSchema).default({}),
+    environments: z
+      .record(
+        // eslint-disable-next-line no-control-regex
+        z.string().regex(/^[^\s\x00-\x1f\x7f-\x9f]{1,255}$/, 'expected an environment name'),
+        environmentSchema,
+      )
+      .default({}),
   })
   .describe('deploy-runbook: a production deployment runbook as code');
 

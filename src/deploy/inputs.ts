@@ -5,9 +5,12 @@ import { ConfigurationError } from '../core/errors.js';
 import {
   bool,
   duration,
+  HOUR,
+  MINUTE,
   httpUrl,
   list,
   oneOf,
+  name,
   optional,
   parseInputs,
   percent,
@@ -24,12 +27,14 @@ export type StrategyName = (typeof STRATEGIES)[number];
 export const PROVIDERS = ['command'] as const;
 export type ProviderName = (typeof PROVIDERS)[number];
 
-const slotName = z.string().regex(/^[A-Za-z0-9_.-]+$/, 'expected a slot name such as blue or green');
+const slotName = z
+  .string()
+  .regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}$/, 'expected a slot name such as blue or green');
 const slotsSchema = z.record(slotName, z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }));
 
 export const inputSchema = z.object({
-  environment: optional(text()),
-  version: optional(text()),
+  environment: optional(name('an environment name', 255)),
+  version: optional(name('a version', 256)),
   strategy: optional(oneOf(STRATEGIES)),
   provider: optional(oneOf(PROVIDERS)),
   command: optional(text()),
@@ -40,13 +45,13 @@ export const inputSchema = z.object({
   'health-url': optional(httpUrl()),
   slots: optional(yaml(slotsSchema)),
   'canary-steps': optional(list()),
-  'step-duration': optional(duration()),
-  'monitor-interval': optional(duration()),
+  'step-duration': optional(duration({ max: 24 * HOUR })),
+  'monitor-interval': optional(duration({ min: 1, max: HOUR })),
   'max-error-rate': optional(percent()),
-  'max-p95': optional(duration()),
-  timeout: optional(duration()),
-  'request-timeout': optional(duration()),
-  'command-timeout': optional(duration()),
+  'max-p95': optional(duration({ max: 10 * MINUTE })),
+  timeout: optional(duration({ min: 1, max: 24 * HOUR })),
+  'request-timeout': optional(duration({ min: 1, max: 10 * MINUTE })),
+  'command-timeout': optional(duration({ min: 1, max: 72 * HOUR })),
   'auto-rollback': optional(bool()),
   force: optional(bool()),
   'environment-url': optional(httpUrl()),
