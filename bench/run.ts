@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { benchBundles } from './bundles.js';
+import { benchRunbook } from './runbook.js';
 import { benchSmokeTest } from './smoke-test.js';
 
 const script = (name: string) => async () => {
@@ -17,6 +18,7 @@ const script = (name: string) => async () => {
 const benches: Record<string, () => Promise<void>> = {
   bundles: () => benchBundles(),
   'smoke-test': () => benchSmokeTest(),
+  runbook: () => Promise.resolve(benchRunbook()),
   ...Object.fromEntries(
     ['backup-db', 'run-migrations', 'deploy']
       .filter((n) => existsSync(path.join(import.meta.dirname, `${n}.ts`)))

@@ -8,6 +8,7 @@ import YAML from 'yaml';
 import { z } from 'zod';
 import { ConfigurationError } from './errors.js';
 import { CONTROL_CHARS } from './safe-line.js';
+import { findDuplicateKey } from './yaml-keys.js';
 
 export type RawInputs = Record<string, string>;
 
@@ -209,7 +210,12 @@ export const yaml = <T extends z.ZodType>(schema: T) =>
     .string()
     .transform((v, ctx) => {
       try {
-        return YAML.parse(v, { strict: true, prettyErrors: true, uniqueKeys: true }) as unknown;
+        const doc = YAML.parseDocument(v, { strict: true, prettyErrors: true, uniqueKeys: false });
+        if (doc.errors.length) throw doc.errors[0]!;
+        const duplicate = findDuplicateKey(doc);
+        if (duplicate)
+          throw new Error(`Map keys must be unique; ${JSON.stringify(duplicate.key)} is repeated`);
+        return doc.toJS() as unknown;
       } catch (e) {
         const msg = e instanceof Error ? e.message.split('\n')[0] : String(e);
         return fail(ctx, `is not valid YAML: ${msg}`);

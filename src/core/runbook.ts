@@ -4,13 +4,14 @@
  * step wins, then the file, then the built-in default. The zod schema here is the single source: the JSON
  * Schema in schema/runbook.schema.json is generated from it.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import path from 'node:path';
 import YAML, { LineCounter } from 'yaml';
 import { z } from 'zod';
 import { checksSchema } from './checks.js';
 import type { RunContext } from './context.js';
 import { ConfigurationError } from './errors.js';
+import { findDuplicateKey } from './yaml-keys.js';
 import { DAY, duration, HOUR, integer, MINUTE, percent, type DurationLimits } from './inputs.js';
 
 export const DEFAULT_RUNBOOK = '.github/runbook.yml';
@@ -177,19 +178,57 @@ export interface LoadOptions {
   notice?: (message: string) => void;
 }
 
+/** The largest runbook file read (1 MiB); a runbook is a few KiB. */
+export const MAX_RUNBOOK_BYTES = 1 << 20;
+
+/**
+ * Read a runbook file: a regular file of at most MAX_RUNBOOK_BYTES, opened without blocking (a FIFO or a
+ * device such as /dev/zero is refused, never read). Returns undefined when there is no file.
+ */
+function readRunbookFile(file: string, rel: string): string | undefined {
+  const bad = (what: string) =>
+    new ConfigurationError(
+      `Input "runbook": ${rel} ${what}; expected a YAML file of at most ${MAX_RUNBOOK_BYTES >> 20} MiB, such as ${DEFAULT_RUNBOOK}.`,
+    );
+  let fd: number;
+  try {
+    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    throw bad(`cannot be opened (${code ?? String(e)})`);
+  }
+  try {
+    const st = fstatSync(fd);
+    if (st.isDirectory()) throw bad('is a directory');
+    if (!st.isFile()) throw bad('is not a regular file (a device, pipe or socket)');
+    if (st.size > MAX_RUNBOOK_BYTES) throw bad(`is ${st.size} bytes long`);
+    // Read at most one byte past the limit, whatever the size said (the file may be growing).
+    const buf = Buffer.alloc(MAX_RUNBOOK_BYTES + 1);
+    let n = 0;
+    for (let r; n < buf.length && (r = readSync(fd, buf, n, buf.length - n, null)) > 0;) n += r;
+    if (n > MAX_RUNBOOK_BYTES) throw bad(`is more than ${MAX_RUNBOOK_BYTES} bytes long`);
+    return buf.toString('utf8', 0, n);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /**
  * Load the runbook file. Missing is fine for the default path (returns undefined) and an error for a path the
- * user gave. A malformed file is always an error naming the file, line and field.
+ * user gave. A malformed file is always an error naming the file, line and field. Only a regular file of at
+ * most 1 MiB is read.
  */
 export function loadRunbook(o: LoadOptions): LoadedRunbook | undefined {
   const rel = o.input.trim() || DEFAULT_RUNBOOK;
   const file = path.resolve(o.workspace, rel);
-  if (!existsSync(file)) {
+  const text = readRunbookFile(file, rel);
+  if (text === undefined) {
     if (o.input.trim())
       throw new ConfigurationError(`Input "runbook": no file at ${rel} (looked in ${o.workspace}).`);
     return undefined;
   }
-  const runbook = parseRunbook(readFileSync(file, 'utf8'), rel);
+  const runbook = parseRunbook(text, rel);
   let environment: RunbookEnvironment | undefined;
   if (o.environment) {
     environment = runbook.environments[o.environment];
@@ -218,22 +257,40 @@ export function loadStepRunbook(
   });
 }
 
+/** Issues listed in a runbook error; a file with more says how many more (locating each one costs time). */
+const MAX_LISTED_ISSUES = 20;
+
+/**
+ * Parse and validate a runbook's text. Linear in the size of the file: duplicate keys are found with one pass
+ * over the document (the yaml library's own `uniqueKeys` check compares each key with every earlier key of its
+ * map, quadratic in a map's size), and at most MAX_LISTED_ISSUES issues are located.
+ */
 export function parseRunbook(text: string, name: string): Runbook {
   const lineCounter = new LineCounter();
-  const doc = YAML.parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
+  const doc = YAML.parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: false });
   if (doc.errors.length) {
     const e = doc.errors[0]!;
     throw new ConfigurationError(`The runbook ${name} is not valid YAML: ${e.message.split('\n')[0]}`);
   }
+  const duplicate = findDuplicateKey(doc);
+  if (duplicate) {
+    const pos = duplicate.offset !== undefined ? lineCounter.linePos(duplicate.offset) : undefined;
+    throw new ConfigurationError(
+      `The runbook ${name} is not valid YAML: Map keys must be unique; ${JSON.stringify(duplicate.key)} is repeated` +
+        (pos ? ` at line ${pos.line}, column ${pos.col}` : ''),
+    );
+  }
   const result = runbookSchema.safeParse(doc.toJS() ?? {});
   if (result.success) return result.data;
-  const lines = result.error.issues.map((issue) => {
+  const issues = result.error.issues;
+  const lines = issues.slice(0, MAX_LISTED_ISSUES).map((issue) => {
     const node = doc.getIn(issue.path as (string | number)[], true) as
       { range?: [number, number] } | undefined;
     const pos = node?.range ? lineCounter.linePos(node.range[0]) : undefined;
     const where = issue.path.map(String).join('.') || '(top level)';
     return `${name}${pos ? `:${pos.line}` : ''}: ${where}: ${issue.message}`;
   });
+  if (issues.length > MAX_LISTED_ISSUES) lines.push(`… and ${issues.length - MAX_LISTED_ISSUES} more`);
   throw new ConfigurationError(`The runbook file has errors:\n${lines.join('\n')}`);
 }
 
