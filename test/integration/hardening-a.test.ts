@@ -11,6 +11,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { everythingVisible, runAction, type ActionResult } from '../harness/run-action.js';
 import { startHttpApp, type HttpApp } from '../harness/http-app.js';
+import { startFakeGitHub } from '../fake-github/server.js';
 
 const errors = (r: ActionResult) =>
   r.annotations
@@ -105,6 +106,39 @@ describe('issue 14 part A (process level)', () => {
         0,
         'no annotation came from the command',
       );
+    });
+  });
+
+  describe('1. values read back from GitHub', () => {
+    it('a previous deployment whose payload version holds commands is not handed on as DEPLOY_PREVIOUS_VERSION', async () => {
+      const fake = await startFakeGitHub({ validate: true });
+      try {
+        fake.seed.deployment({
+          owner: 'acme',
+          repo: 'shop',
+          environment: 'production',
+          payload: { version: 'v0\n::error::INJECTED-payload\n##[error]INJECTED', strategy: 'rolling' },
+          statuses: ['success'],
+        });
+        const r = await runAction('deploy', {
+          inputs: {
+            environment: 'production',
+            version: 'v1',
+            strategy: 'rolling',
+            command: 'echo "previous=[$DEPLOY_PREVIOUS_VERSION]"',
+            'health-url': `${app.url}/health`,
+            timeout: '5s',
+          },
+          env: { GITHUB_API_URL: fake.url },
+        });
+        assert.equal(r.exitCode, 0, r.log);
+        assert.deepEqual(injected(r.rawStdout), []);
+        assert.match(r.rawStdout, /previous=\[\]/, 'the untrustworthy version was not passed on');
+        assert.equal(r.outputs['previous-version'] ?? '', '');
+        assert.deepEqual(fake.violations, []);
+      } finally {
+        await fake.close();
+      }
     });
   });
 
@@ -217,7 +251,7 @@ describe('issue 14 part A (process level)', () => {
       writeFileSync(path.join(ws, 'big.yml'), `# ${'x'.repeat(1 << 20)}\n`);
       for (const [file, message] of [
         ['ops', /Input "runbook": ops is a directory/],
-        ['big.yml', /Input "runbook": big\.yml is 1048580 bytes long; expected a YAML file of at most 1 MiB/],
+        ['big.yml', /Input "runbook": big\.yml is 1048579 bytes long; expected a YAML file of at most 1 MiB/],
       ] as const) {
         const r = await runAction('smoke-test', {
           inputs: { runbook: file, environment: 'staging', url: `${app.url}/health` },
