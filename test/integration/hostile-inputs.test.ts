@@ -6,9 +6,9 @@
  * - a value with a leading `-` (an option, if it ever reached a tool's argv unguarded);
  * - 128 KiB (less the room the variable's name takes: the most one environment variable holds);
  * - for duration inputs, a duration beyond every limit.
- * For each run: no stack trace, the process exits, no stdout line starts a workflow command we did not mean. Where
- * the value is invalid (a duration beyond its limit; a name with control characters or too long), the error names
- * the input and nothing was created: no request reached the (fake) GitHub API, no process was started (every tool
+ * For each run: no stack trace, the process exits, no line of stdout or stderr (the runner reads commands from
+ * both) starts a workflow command we did not mean. Where the value is invalid (a duration beyond its limit; a name
+ * with control characters or too long), the error names the input and nothing was created: no request reached the (fake) GitHub API, no process was started (every tool
  * on PATH is a recording shim), no file was written in the workspace or RUNNER_TEMP.
  *
  * Other inputs keep their action.yml defaults, so most runs stop at a ConfigurationError; a run that goes on
@@ -207,7 +207,7 @@ describe('hostile inputs (every input of every action)', () => {
       if (c.kind === 'injection' && readIfExists(log).length && r.rawStdout.includes('INJECTED')) relayed++;
       if (r.signal) problems.push(`did not exit by itself (killed by ${r.signal})`);
       if (STACK.test(r.log) || STACK.test(r.rawStderr)) problems.push('printed a stack trace');
-      const unintended = unintendedCommands(r.rawStdout);
+      const unintended = unintendedCommands(`${r.rawStdout}\n${r.rawStderr}`);
       if (unintended.length)
         problems.push(
           `unintended workflow command(s): ${unintended
