@@ -161,6 +161,26 @@ describe('runbook parse', () => {
     );
   });
 
+  it('anchors take the bounded path: an alias bomb is refused as invalid YAML, not expanded', () => {
+    const levels = ['a: &a [x, x, x, x, x, x, x, x, x]'];
+    for (let i = 1; i < 9; i++) {
+      const prev = String.fromCharCode(96 + i);
+      const cur = String.fromCharCode(97 + i);
+      levels.push(
+        `${cur}: &${cur} [*${prev}, *${prev}, *${prev}, *${prev}, *${prev}, *${prev}, *${prev}, *${prev}, *${prev}]`,
+      );
+    }
+    assert.throws(
+      () => parseRunbook(`${levels.join('\n')}\n`, 'bomb.yml'),
+      /The runbook bomb\.yml is not valid YAML: Excessive alias count/,
+    );
+    const cmd = parseRunbook(
+      'environments:\n  p:\n    deploy: { command: "make build && make deploy" }\n',
+      'rb.yml',
+    );
+    assert.equal(cmd.environments.p?.deploy?.command, 'make build && make deploy');
+  });
+
   it('lists at most 20 issues', () => {
     let text = 'environments:\n';
     for (let i = 0; i < 50; i++) text += `  e${i}: { bogus: 1 }\n`;
