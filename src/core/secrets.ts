@@ -27,8 +27,8 @@ export class SecretRegistry {
   }
 
   /**
-   * Register the secrets of a URL: its password (and the Basic credential built from it), a user name given
-   * without a password (a token), query values with auth-like names or long enough to be a token. From then on
+   * Register the secrets of a URL: its password (and the Basic credential built from it), a token-like user
+   * name given without a password, query values with auth-like names or long enough to be a token. From then on
    * the URL as given is printed as `showUrl()` prints it (user info and every query value hidden). Returns it so.
    */
   addUrl(url: string): string {
@@ -41,7 +41,7 @@ export class SecretRegistry {
     if (parsed.password) {
       this.add(parsed.password);
       this.add(basicCredential(parsed));
-    } else if (parsed.username) this.add(parsed.username);
+    } else if (parsed.username.length >= TOKEN_LIKE_LENGTH) this.add(parsed.username); // a token as user
     for (const [name, value] of parsed.searchParams) {
       if (SENSITIVE_NAME.test(name) || value.length >= TOKEN_LIKE_LENGTH) this.add(value);
     }
@@ -72,8 +72,8 @@ export const SENSITIVE_NAME =
 const TOKEN_LIKE_LENGTH = 16;
 
 /**
- * A URL as we print it (logs, report, summary, outputs): the password as `***` (a user name without a password
- * is taken for a token and hidden too), every query value as `***` (parameter names kept: `?sig=***&se=***`),
+ * A URL as we print it (logs, report, summary, outputs): the password as `***` (on an http(s) URL, a user name
+ * without a password is taken for a token and hidden too), every query value as `***` (parameter names kept: `?sig=***&se=***`),
  * and a fragment holding values hidden the same way. Text that is not a URL gets its user info hidden.
  */
 export function showUrl(url: string): string {
@@ -86,7 +86,8 @@ export function showUrl(url: string): string {
     );
   }
   if (u.password) u.password = '***';
-  else if (u.username) u.username = '***';
+  // `https://<token>@host`: a user name alone on a web URL is a token; on a database URL it is just the user.
+  else if (u.username && (u.protocol === 'https:' || u.protocol === 'http:')) u.username = '***';
   const hide = (part: string) =>
     part
       .split('&')

@@ -12,6 +12,8 @@ import { after, before, describe, it } from 'node:test';
 import { everythingVisible, runAction, type ActionResult } from '../harness/run-action.js';
 import { startHttpApp, type HttpApp } from '../harness/http-app.js';
 import { startFakeGitHub } from '../fake-github/server.js';
+import { createTestDb } from '../harness/databases.js';
+import { makeWorkspace, migrate } from '../harness/migrations.js';
 
 const errors = (r: ActionResult) =>
   r.annotations
@@ -106,6 +108,26 @@ describe('issue 14 part A (process level)', () => {
         0,
         'no annotation came from the command',
       );
+    });
+  });
+
+  describe('1. file names', () => {
+    it('a migration file name holding commands is logged, never run as a command', async () => {
+      const db = await createTestDb('postgres', 'inj');
+      try {
+        const ws = makeWorkspace({
+          'migrations/0001_create\n::error::INJECTED-file\n##[warning]INJECTED.sql':
+            'create table t (id int);\n',
+        });
+        const r = await migrate(db, ws, { tool: 'sql' });
+        assert.equal(r.exitCode, 0, r.log);
+        assert.match(r.rawStdout, /INJECTED-file/, 'the name is shown');
+        assert.deepEqual(injected(r.rawStdout), []);
+        assert.equal(r.annotations.filter((a) => a.message.includes('INJECTED')).length, 0);
+        rmSync(ws, { recursive: true, force: true });
+      } finally {
+        await db.drop();
+      }
     });
   });
 

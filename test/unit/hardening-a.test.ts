@@ -134,6 +134,7 @@ describe('URLs as printed', () => {
       'https://u:***@h.example/x?sv=***&sig=***&flag&empty=#t=***',
     );
     assert.equal(showUrl('https://ghp_token@h.example/'), 'https://***@h.example/');
+    assert.equal(showUrl('postgres://postgres@db:5432/shop'), 'postgres://postgres@db:5432/shop', 'a user');
   });
 
   it('the registry prints a registered URL as shown and masks token-like values and the Basic credential', () => {
