@@ -33,12 +33,13 @@ const DURATION_INPUTS: Record<string, readonly string[]> = {
   deploy: ['step-duration', 'monitor-interval', 'max-p95', 'timeout', 'request-timeout', 'command-timeout'],
   'backup-db': ['max-age', 'timeout', 'connect-timeout'],
   'run-migrations': ['lock-timeout', 'statement-timeout', 'run-lock-timeout'],
+  'preflight-check': ['ci-wait', 'soak', 'backup-max-age', 'health-timeout', 'database-timeout'],
 };
 /** Inputs that are names (no control characters, bounded length) wherever they appear. */
 const NAME_INPUTS = new Set(['environment', 'version']);
 /** For an action not in DURATION_INPUTS: an input whose description reads like a duration. */
 const looksLikeDuration = (description: string) =>
-  /\bduration\b|\b\d+(?:ms|s|m|h|d)\b.*\b(?:timeout|wait|long|interval|age)\b/i.test(description);
+  /\bduration\b|\b(?:e\.g\.|default)\s+`?\d+(?:\.\d+)?(?:ms|s|m|h|d)\b/i.test(description);
 
 const INJECTION =
   'v1\n::error::INJECTED-1\n::add-mask::INJECTED-2\n  ::stop-commands::INJECTED-3\n##[error]INJECTED-4\rINJECTED ::warning::INJECTED-5 ##[group]INJECTED-6';
