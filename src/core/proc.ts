@@ -7,14 +7,18 @@ import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { finished } from 'node:stream/promises';
 import type { Readable, Writable } from 'node:stream';
+import { MAX_TIMER_MS, timerMs } from './clock.js';
 
 export interface ProcRequest {
   command: string;
   args: readonly string[];
   cwd?: string;
-  /** Added to (and overriding) the parent's environment; `undefined` removes a variable. */
+  /**
+   * Added to (and overriding) the parent's environment minus WITHHELD_ENV (our inputs, state, runtime tokens);
+   * `undefined` removes a variable.
+   */
   env?: Record<string, string | undefined>;
-  /** Kill the process (group) after this long. */
+  /** Kill the process (group) after this long (at most MAX_TIMER_MS; longer is refused, never cut to 1 ms). */
   timeoutMs?: number;
   /** Abort (e.g. the job was cancelled): the process group gets SIGTERM, then SIGKILL after `killGraceMs`. */
   signal?: AbortSignal;
@@ -64,11 +68,48 @@ export function shellCommand(script: string): { command: string; args: string[] 
   return { command: 'bash', args: ['--noprofile', '--norc', '-eo', 'pipefail', '-c', script] };
 }
 
+/**
+ * Variables of the step's environment a child never gets (see CONTRIBUTING.md, "What child processes see").
+ * A child gets what a `run:` step would get, minus what the runner hands only to this action:
+ * - `INPUT_*`: our inputs (the GitHub token, check headers, database URLs…); a child needs none of them, and
+ *   anything it does need is passed on purpose in `env`;
+ * - `STATE_*` and `GITHUB_STATE`: our post step's state, which a child must neither read nor forge;
+ * - `GITHUB_OUTPUT`: our step's outputs (`report`, `status`…), which later steps and gates trust;
+ * - `ACTIONS_RUNTIME_TOKEN`, `ACTIONS_RUNTIME_URL`, `ACTIONS_CACHE_URL`, `ACTIONS_RESULTS_URL`: the runner gives
+ *   these to JavaScript actions only, never to `run:` steps.
+ * Kept: PATH, HOME, GITHUB_* context (repository, sha, run id, workspace…), GITHUB_ENV, GITHUB_PATH and
+ * GITHUB_STEP_SUMMARY (a `run:` step has them too), RUNNER_*, the user's own `env:`, and
+ * ACTIONS_ID_TOKEN_REQUEST_URL/TOKEN, which a `run:` step also gets when the job has `id-token: write` (deploy
+ * commands use them to log in to a cloud with OIDC).
+ */
+export const WITHHELD_ENV = [
+  /^INPUT_/i,
+  /^STATE_/i,
+  /^GITHUB_STATE$/i,
+  /^GITHUB_OUTPUT$/i,
+  /^ACTIONS_RUNTIME_TOKEN$/i,
+  /^ACTIONS_RUNTIME_URL$/i,
+  /^ACTIONS_CACHE_URL$/i,
+  /^ACTIONS_RESULTS_URL$/i,
+] as const;
+
+/** The environment a child starts from: the parent's without WITHHELD_ENV. */
+export function childEnv(parent: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(parent))
+    if (v !== undefined && !WITHHELD_ENV.some((re) => re.test(k))) env[k] = v;
+  return env;
+}
+
 export const runProcess: ProcessRunner = (req) =>
   new Promise<ProcResult>((resolve, reject) => {
+    if (req.timeoutMs !== undefined && !(req.timeoutMs >= 0 && req.timeoutMs <= MAX_TIMER_MS))
+      return reject(
+        new RangeError(`timeoutMs must be between 0 and ${MAX_TIMER_MS} ms, got ${req.timeoutMs}`),
+      );
     const started = performance.now();
     const max = req.maxCapture ?? 1_000_000;
-    const env: NodeJS.ProcessEnv = { ...process.env };
+    const env = childEnv(process.env);
     for (const [k, v] of Object.entries(req.env ?? {})) {
       if (v === undefined) delete env[k];
       else env[k] = v;
@@ -94,13 +135,16 @@ export const runProcess: ProcessRunner = (req) =>
       } catch {
         /* already gone */
       }
-      killTimer = setTimeout(() => {
-        try {
-          process.kill(-child.pid!, 'SIGKILL');
-        } catch {
-          /* already gone */
-        }
-      }, req.killGraceMs ?? 5000);
+      killTimer = setTimeout(
+        () => {
+          try {
+            process.kill(-child.pid!, 'SIGKILL');
+          } catch {
+            /* already gone */
+          }
+        },
+        timerMs(req.killGraceMs ?? 5000),
+      );
       killTimer.unref();
     };
 
