@@ -1,5 +1,15 @@
 /** mode: backup — dump, checksum, manifest, verification. */
-import { createWriteStream, mkdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  createWriteStream,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  rmSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import path from 'node:path';
@@ -10,6 +20,7 @@ import {
   countRows,
   describeTarget,
   listTables,
+  mysqlDatabaseArgs,
   tableKey,
   type DatabaseTarget,
   type ServerVersion,
@@ -84,6 +95,35 @@ export function ensureWritableDirectory(dir: string): void {
   }
 }
 
+/**
+ * Create the dump's file (0600) or directory (0700) exclusively: a name another run holds fails here (EEXIST)
+ * instead of being truncated. pg_dump then writes into what we created, keeping its mode.
+ */
+export function createBackupTarget(dump: string, directory: boolean): void {
+  try {
+    if (directory) mkdirSync(dump, { mode: 0o700 });
+    else closeSync(openSync(dump, 'wx', 0o600));
+  } catch (e) {
+    throw new Error(
+      `Cannot create the backup ${dump}: ${errorMessage(e)}. Nothing was dumped, and no existing file was touched.` +
+        ((e as NodeJS.ErrnoException).code === 'EEXIST'
+          ? ' Another run wrote a backup of the same name; run the step again (names carry a random part).'
+          : ''),
+      { cause: e },
+    );
+  }
+}
+
+/** A directory-format dump's files as 0600 and its folders as 0700 (pg_dump creates them by its umask). */
+function restrictTree(dir: string): void {
+  chmodSync(dir, 0o700);
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) restrictTree(p);
+    else if (e.isFile()) chmodSync(p, 0o600);
+  }
+}
+
 interface DumpOutcome {
   client: { tool: string; version: string };
   tables: { name: string; rows: number }[];
@@ -119,7 +159,10 @@ export async function runBackup(config: BackupConfig, ctx: BackupContext): Promi
       createdAt,
       target.engine,
       config.format,
+      { runId: ctx.repo.runId, runAttempt: ctx.repo.runAttempt },
     );
+    // Created exclusively before the dump: never another backup's file (which the cleanup below would remove).
+    createBackupTarget(paths.dump, target.engine === 'postgres' && config.format === 'directory');
     let outcome: DumpOutcome;
     try {
       outcome = await ctx.log.group(`Dumping ${describeTarget(target)} to ${paths.dump}`, () =>
@@ -129,8 +172,9 @@ export async function runBackup(config: BackupConfig, ctx: BackupContext): Promi
       rmSync(paths.dump, { recursive: true, force: true });
       throw e;
     }
+    if (target.engine === 'postgres' && config.format === 'directory') restrictTree(paths.dump);
     const sums = await checksum(paths.dump);
-    writeFileSync(paths.checksum, sums.listing);
+    writeFileSync(paths.checksum, sums.listing, { mode: 0o600, flag: 'wx' });
     ctx.log.info(
       `Wrote ${paths.dump} (${formatBytes(sums.sizeBytes)}, sha256 ${sums.sha256}) in ${formatDuration(outcome.durationMs)}`,
     );
@@ -201,7 +245,7 @@ function dumpArgs(config: BackupConfig, server: ServerVersion, file: string, sna
     '--default-character-set=utf8mb4',
   ];
   if (server.flavor === 'mysql') args.push('--set-gtid-purged=OFF');
-  args.push(config.target!.database);
+  args.push(...mysqlDatabaseArgs(config.target!.database));
   return args;
 }
 
@@ -268,7 +312,7 @@ async function dump(
   const list = await client.listTables();
   const counter = new SqlRowCounter();
   const gzip = createGzip({ level: 6 });
-  const out = createWriteStream(file, { mode: 0o600 });
+  const out = createWriteStream(file, { flags: 'r+' }); // created exclusively (0600) by createBackupTarget
   const writing = pipeline(counter, gzip, out);
   const r = await client.runTool({
     command: tool.path,
