@@ -62,7 +62,11 @@ export async function openMysql(db: DatabaseTarget, opts: SessionOptions): Promi
   const mariadb = /mariadb/i.test(version);
   const table = quoteIdent(opts.table);
   const [schemaName, tableName] = opts.table.includes('.') ? opts.table.split('.') : [undefined, opts.table];
-  const lockName = mysqlLockName(db.database, opts.table);
+  // Keyed by the resolved `database.table`: `t` and `<database>.t` are one table, so they share one lock.
+  const lockName = mysqlLockName(
+    schemaName ?? String((await q('select database() as d'))[0]!.d ?? db.database),
+    tableName!,
+  );
   let statementTimeoutMs = 0;
   const applyStatementTimeout = async (ms: number) => {
     if (mariadb) await q('set session max_statement_time = ?', [ms / 1000]);

@@ -65,7 +65,13 @@ export async function openPostgres(db: DatabaseTarget, opts: SessionOptions): Pr
   );
   const pid = Number((await q('select pg_backend_pid() as pid')).rows[0].pid);
   const table = quoteIdent(opts.table);
-  const key = advisoryKey(opts.table);
+  // The lock is keyed by the resolved, schema-qualified table: `runbook_migrations` and
+  // `public.runbook_migrations` are one table, so two runs spelling it differently still exclude each other.
+  const key = advisoryKey(
+    opts.table.includes('.')
+      ? opts.table
+      : `${String((await q('select coalesce(current_schema(), $1) as s', ['public'])).rows[0].s)}.${opts.table}`,
+  );
   let lockTimeoutMs = 0;
   let statementTimeoutMs = 0;
 
