@@ -3,7 +3,7 @@
  * string built from inputs. Secrets go to the child through `env` (or a file the caller writes), never argv.
  */
 import { spawn } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, statSync } from 'node:fs';
 import { once } from 'node:events';
 import { finished } from 'node:stream/promises';
 import type { Readable, Writable } from 'node:stream';
@@ -56,6 +56,26 @@ export type ProcessRunner = (req: ProcRequest) => Promise<ProcResult>;
 export class CommandNotFoundError extends Error {
   constructor(readonly command: string) {
     super(`command not found: ${command} (is it installed and on PATH?)`);
+  }
+}
+
+/** The process could not start because its working directory is missing or not a directory. */
+export class WorkingDirectoryError extends Error {
+  constructor(
+    readonly command: string,
+    readonly cwd: string,
+    problem: string,
+  ) {
+    super(`could not start ${command}: its working directory ${cwd} ${problem}`);
+  }
+}
+
+function workingDirectoryProblem(cwd: string): string | undefined {
+  try {
+    return statSync(cwd).isDirectory() ? undefined : 'is not a directory';
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return code === 'ENOENT' ? 'does not exist' : `cannot be read (${code ?? String(e)})`;
   }
 }
 
@@ -177,7 +197,10 @@ export const runProcess: ProcessRunner = (req) =>
     child.on('error', (err: NodeJS.ErrnoException) => {
       if (timer) clearTimeout(timer);
       req.signal?.removeEventListener('abort', onAbort);
-      reject(err.code === 'ENOENT' ? new CommandNotFoundError(req.command) : err);
+      // spawn says ENOENT both for a missing command and a missing working directory: tell them apart.
+      const badCwd = req.cwd !== undefined ? workingDirectoryProblem(req.cwd) : undefined;
+      if (badCwd) reject(new WorkingDirectoryError(req.command, req.cwd!, badCwd));
+      else reject(err.code === 'ENOENT' ? new CommandNotFoundError(req.command) : err);
     });
     child.on('close', (code, signal) => {
       if (timer) clearTimeout(timer);
