@@ -10,7 +10,10 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, it } from 'node:test';
+import { createTestDb } from '../harness/databases.js';
 import { CMD, setup, type Env } from '../harness/deploy-env.js';
+import { makeWorkspace } from '../harness/migrations.js';
+import { runAction } from '../harness/run-action.js';
 
 /** Processes whose command line contains `marker` (excluding ps itself). */
 function processesWith(marker: string): string[] {
@@ -20,10 +23,10 @@ function processesWith(marker: string): string[] {
 }
 
 /** Wait (bounded) until `cond` holds; returns whether it did. */
-async function eventually(cond: () => boolean, timeoutMs = 15_000): Promise<boolean> {
+async function eventually(cond: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (cond()) return true;
+    if (await cond()) return true;
     await new Promise((r) => setTimeout(r, 100));
   }
   return cond();
@@ -88,5 +91,53 @@ describe('SIGKILL of deploy', () => {
       ),
       `orphans left running: ${processesWith(`sleep ${marker}`).join('; ')}`,
     );
+  });
+});
+
+describe('SIGKILL of run-migrations', () => {
+  it('postgres: the session running a long migration ends with node: no locks held, nothing applied', async () => {
+    const db = await createTestDb('postgres', 'hkrm');
+    try {
+      const ws = makeWorkspace({
+        'migrations/0001_create.sql': 'create table t (id int primary key);\n',
+        'migrations/0002_slow.sql': 'lock table t in access exclusive mode;\nselect pg_sleep(120);\n',
+      });
+      const ours = `select count(*)::int as n from pg_locks l join pg_stat_activity a on a.pid = l.pid
+                     where a.datname = '${db.name}' and a.pid <> pg_backend_pid()`;
+      let sleeping = false;
+      const poll = setInterval(() => {
+        void db
+          .query<{ n: number }>(
+            `select count(*)::int as n from pg_stat_activity where datname = '${db.name}' and query like '%pg_sleep(120)%' and state = 'active' and pid <> pg_backend_pid()`,
+          )
+          .then((rows) => (sleeping = rows[0]!.n > 0))
+          .catch(() => undefined);
+      }, 100);
+      let r;
+      try {
+        r = await runAction('run-migrations', {
+          workspace: ws,
+          inputs: { 'database-url': db.url, tool: 'sql' },
+          onSpawn: killWhen(() => sleeping),
+          timeoutMs: 90_000,
+        });
+      } finally {
+        clearInterval(poll);
+      }
+      assert.equal(r.signal, 'SIGKILL');
+      let held = -1;
+      assert.ok(
+        await eventually(async () => (held = (await db.query<{ n: number }>(ours))[0]!.n) === 0, 20_000),
+        `${held} locks still held by the killed run's session`,
+      );
+      const applied = await db.query<{ version: string }>('select version from runbook_migrations');
+      assert.deepEqual(
+        applied.map((x) => x.version),
+        ['1'],
+        'the killed migration was rolled back, not recorded',
+      );
+    } finally {
+      await db.drop();
+    }
   });
 });
