@@ -288,6 +288,33 @@ export function prepareCredentials(
   };
 }
 
+/**
+ * Remove the MySQL option files (with their passwords) `prepareCredentials` wrote under `tmpDir` and a killed
+ * run could not remove: every `dbcred-*` directory holding only `client.cnf`. For post steps, which run after
+ * the job's steps, when no tool still reads them. Returns the directories removed.
+ */
+export function removeCredentialFiles(tmpDir: string): string[] {
+  const removed: string[] = [];
+  let entries: string[];
+  try {
+    entries = readdirSync(tmpDir);
+  } catch {
+    return removed;
+  }
+  for (const name of entries.filter((n) => n.startsWith('dbcred-'))) {
+    const dir = path.join(tmpDir, name);
+    try {
+      const files = readdirSync(dir);
+      if (files.some((f) => f !== 'client.cnf')) continue;
+      rmSync(dir, { recursive: true, force: true });
+      removed.push(dir);
+    } catch {
+      /* not a directory, or already gone */
+    }
+  }
+  return removed;
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // Versions and client selection.
 

@@ -6,13 +6,15 @@
 import assert from 'node:assert/strict';
 import { execFileSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, it } from 'node:test';
 import { createTestDb } from '../harness/databases.js';
 import { CMD, setup, type Env } from '../harness/deploy-env.js';
 import { makeWorkspace } from '../harness/migrations.js';
+import { clientDir, failure, passThrough, PG_BIN, report } from '../harness/backup-db.js';
+import { cleanupAfterAll, createDatabase, databasesLike, pgSql, seed } from '../harness/seeded-databases.js';
 import { runAction } from '../harness/run-action.js';
 
 /** Processes whose command line contains `marker` (excluding ps itself). */
@@ -139,5 +141,151 @@ describe('SIGKILL of run-migrations', () => {
     } finally {
       await db.drop();
     }
+  });
+});
+
+const onCleanup = cleanupAfterAll();
+
+/** A wrapper that records its pid in `<log>.pid` and waits before running the real tool (never for --version). */
+const SLOW_START = [
+  '[ "$1" = --version ] && exec "$REAL" "$@"',
+  'echo $$ > "$LOG.pid"',
+  'sleep 30',
+  'exec "$REAL" "$@"',
+].join('\n');
+
+describe('SIGKILL of backup-db', () => {
+  it('postgres, during the dump: pg_dump and the snapshot session die with node; the post step removes the partial dump', async () => {
+    const source = createDatabase('postgres', 'hkbk');
+    onCleanup(() => source.drop());
+    seed(source);
+    const clients = clientDir({
+      pg_dump: { real: `${PG_BIN}/pg_dump`, body: SLOW_START },
+      pg_restore: passThrough(`${PG_BIN}/pg_restore`),
+      psql: passThrough(`${PG_BIN}/psql`),
+    });
+    const directory = mkdtempSync(path.join(tmpdir(), 'hkbk-'));
+    const inputs = { 'database-url': source.url, 'client-path': clients.dir, directory };
+    const r = await runAction('backup-db', {
+      inputs,
+      onSpawn: killWhen(() => existsSync(`${clients.log}.pid`)),
+      timeoutMs: 90_000,
+    });
+    assert.equal(r.signal, 'SIGKILL');
+    const pid = Number(readFileSync(`${clients.log}.pid`, 'utf8'));
+    const sessions = () =>
+      pgSql('postgres', `SELECT count(*) FROM pg_stat_activity WHERE datname = '${source.name}';`).trim();
+    assert.ok(
+      await eventually(() => !alive(pid) && sessions() === '0'),
+      `left running: pg_dump ${alive(pid) ? 'alive' : 'gone'}, ${sessions()} sessions on the database`,
+    );
+    const left = readdirSync(directory);
+    assert.equal(left.filter((f) => f.endsWith('.manifest.json')).length, 0, 'no manifest: not a backup');
+    assert.equal(left.length, 1, `the dump being written: ${left.join(', ')}`);
+
+    const post = await runAction('backup-db', {
+      phase: 'post',
+      inputs,
+      state: r.state,
+      env: { RUNNER_TEMP: r.runnerTemp },
+      timeoutMs: 60_000,
+    });
+    assert.equal(post.exitCode, 0, post.log);
+    assert.match(post.log, /Removed the partial dump .*No backup was taken by this run/);
+    assert.deepEqual(readdirSync(directory), []);
+  });
+
+  it('mysql, during the dump: the post step removes the option file holding the password', async () => {
+    const source = createDatabase('mysql', 'hkbk');
+    onCleanup(() => source.drop());
+    seed(source);
+    const clients = clientDir({
+      'mariadb-dump': { real: '/usr/bin/mariadb-dump', body: SLOW_START },
+      mariadb: passThrough('/usr/bin/mariadb'),
+    });
+    const directory = mkdtempSync(path.join(tmpdir(), 'hkbk-'));
+    const inputs = { 'database-url': source.url, 'client-path': clients.dir, directory, verify: 'none' };
+    const r = await runAction('backup-db', {
+      inputs,
+      onSpawn: killWhen(() => existsSync(`${clients.log}.pid`)),
+      timeoutMs: 90_000,
+    });
+    assert.equal(r.signal, 'SIGKILL');
+    const pid = Number(readFileSync(`${clients.log}.pid`, 'utf8'));
+    assert.ok(await eventually(() => !alive(pid)), 'mariadb-dump died with node');
+    const creds = () => readdirSync(r.runnerTemp).filter((f) => f.startsWith('dbcred-'));
+    assert.equal(creds().length, 1, 'the killed run could not remove its option file');
+    const post = await runAction('backup-db', {
+      phase: 'post',
+      inputs,
+      state: r.state,
+      env: { RUNNER_TEMP: r.runnerTemp },
+      timeoutMs: 60_000,
+    });
+    assert.equal(post.exitCode, 0, post.log);
+    assert.deepEqual(creds(), [], 'the post step removed the option file');
+    assert.deepEqual(readdirSync(directory), [], 'and the partial dump');
+  });
+
+  it('postgres, during the restore verification: the post step drops the scratch database; the next run drops stale ones', async () => {
+    const source = createDatabase('postgres', 'hkbk');
+    onCleanup(() => source.drop());
+    seed(source);
+    onCleanup(() => {
+      for (const d of databasesLike('postgres', `${source.name}_verify_`))
+        pgSql('postgres', `DROP DATABASE IF EXISTS "${d}" WITH (FORCE);`);
+    });
+    const clients = clientDir({
+      pg_dump: passThrough(`${PG_BIN}/pg_dump`),
+      pg_restore: {
+        real: `${PG_BIN}/pg_restore`,
+        body: 'case "$*" in *--dbname=*) echo $$ > "$LOG.pid"; sleep 30; exec "$REAL" "$@";; *) exec "$REAL" "$@";; esac',
+      },
+      psql: passThrough(`${PG_BIN}/psql`),
+    });
+    const directory = mkdtempSync(path.join(tmpdir(), 'hkbk-'));
+    const inputs = {
+      'database-url': source.url,
+      'client-path': clients.dir,
+      directory,
+      verify: 'restore',
+    };
+    const r = await runAction('backup-db', {
+      inputs,
+      onSpawn: killWhen(() => existsSync(`${clients.log}.pid`)),
+      timeoutMs: 90_000,
+    });
+    assert.equal(r.signal, 'SIGKILL');
+    const pid = Number(readFileSync(`${clients.log}.pid`, 'utf8'));
+    assert.ok(await eventually(() => !alive(pid)), 'pg_restore died with node');
+    const left = databasesLike('postgres', `${source.name}_verify_`);
+    assert.equal(left.length, 1, 'the killed run left its scratch database');
+    const post = await runAction('backup-db', {
+      phase: 'post',
+      inputs,
+      state: r.state,
+      env: { RUNNER_TEMP: r.runnerTemp },
+      timeoutMs: 60_000,
+    });
+    assert.equal(post.exitCode, 0, post.log);
+    assert.deepEqual(databasesLike('postgres', `${source.name}_verify_`), [], 'the post step dropped it');
+
+    // A scratch database left two hours ago (its post step never ran: the runner was lost) and a recent one (a
+    // concurrent run's, still in use): the next run drops the stale one only.
+    const stale = `${source.name}_verify_${(Date.now() - 2 * 3_600_000).toString(36)}_abcd`;
+    const recent = `${source.name}_verify_${(Date.now() - 60_000).toString(36)}_beef`;
+    pgSql('postgres', `CREATE DATABASE "${stale}";`);
+    pgSql('postgres', `CREATE DATABASE "${recent}";`);
+    const next = await runAction('backup-db', {
+      inputs: { 'database-url': source.url, directory, verify: 'restore' },
+      timeoutMs: 120_000,
+    });
+    assert.equal(next.exitCode, 0, failure(next));
+    assert.equal(report(next).verification.passed, true);
+    assert.match(
+      next.log,
+      new RegExp(`Dropped the scratch database ${stale}, left by a run that was killed`),
+    );
+    assert.deepEqual(databasesLike('postgres', `${source.name}_verify_`), [recent]);
   });
 });
