@@ -59,6 +59,9 @@ export async function openMysql(db: DatabaseTarget, opts: SessionOptions): Promi
     }
   };
   const version = String((await q('select version() as v'))[0]!.v);
+  // A connection that vanished without a FIN (a killed runner behind a dropped network path) must not hold the
+  // run lock and its transaction for the server's default 8 hours: our session is never idle for long.
+  await q('set session wait_timeout = 300');
   const mariadb = /mariadb/i.test(version);
   const table = quoteIdent(opts.table);
   const [schemaName, tableName] = opts.table.includes('.') ? opts.table.split('.') : [undefined, opts.table];
