@@ -118,7 +118,7 @@ function getWatchdog(): { write(line: string): void } {
     const w = spawn('/bin/sh', ['-c', WATCHDOG_SCRIPT], {
       detached: true, // its own group: a timeout's group kill never reaches it
       stdio: ['pipe', 'ignore', 'ignore'],
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+      env: { PATH: '/usr/bin:/bin' }, // kill is built in; sleep wherever the system keeps it
     });
     w.on('error', () => {
       ok = false; // no /bin/sh: children are still stopped on timeout, cancel and a normal exit
