@@ -3,7 +3,7 @@
  * string built from inputs. Secrets go to the child through `env` (or a file the caller writes), never argv.
  */
 import { spawn } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, statSync } from 'node:fs';
 import { once } from 'node:events';
 import { finished } from 'node:stream/promises';
 import type { Readable, Writable } from 'node:stream';
@@ -63,6 +63,26 @@ export class CommandNotFoundError extends Error {
   }
 }
 
+/** The process could not start because its working directory is missing or not a directory. */
+export class WorkingDirectoryError extends Error {
+  constructor(
+    readonly command: string,
+    readonly cwd: string,
+    problem: string,
+  ) {
+    super(`could not start ${command}: its working directory ${cwd} ${problem}`);
+  }
+}
+
+function workingDirectoryProblem(cwd: string): string | undefined {
+  try {
+    return statSync(cwd).isDirectory() ? undefined : 'is not a directory';
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return code === 'ENOENT' ? 'does not exist' : `cannot be read (${code ?? String(e)})`;
+  }
+}
+
 /** A user-written shell command (e.g. `npm run test:smoke`), run by bash as the runner runs `run:` steps. */
 export function shellCommand(script: string): { command: string; args: string[] } {
   return { command: 'bash', args: ['--noprofile', '--norc', '-eo', 'pipefail', '-c', script] };
@@ -101,6 +121,61 @@ export function childEnv(parent: NodeJS.ProcessEnv = process.env): NodeJS.Proces
   return env;
 }
 
+// ---------------------------------------------------------------------------------------------------------
+// The watchdog: children die with us, even when we are killed with SIGKILL.
+//
+// On cancel the runner (actions/runner, ProcessInvoker) sends SIGINT to node's pid only, then SIGTERM 7.5 s
+// later, then 2.5 s later `Process.Kill()`: a SIGKILL of node's pid alone (it neither kills the process group
+// nor walks the tree on Linux; its orphan cleanup only runs at the end of the job). Our children run in their
+// own process groups (so a timeout stops a whole tree), and nothing in Node 20/24 offers prctl(PDEATHSIG). So
+// one small shell, started on the first spawn, holds a pipe from node and is told each child's process group
+// as it starts and ends; when the pipe closes (node exited or was killed), it sends SIGTERM to the groups still
+// registered, and SIGKILL 2 s later. A normal run unregisters every child as it ends, so nothing is killed
+// then: only what a killed node left behind.
+
+export const WATCHDOG_SCRIPT = `g=' '
+while IFS= read -r l; do
+  case $l in
+    +*) g="$g\${l#+} " ;;
+    -*) n=\${l#-}; case $g in *" $n "*) g="\${g%%" $n "*} \${g#*" $n "}" ;; esac ;;
+  esac
+done
+[ "$g" = ' ' ] && exit 0
+for p in $g; do kill -s TERM -- "-$p" 2>/dev/null; done
+sleep 2
+for p in $g; do kill -s KILL -- "-$p" 2>/dev/null; done
+`;
+
+let watchdog: { write(line: string): void } | undefined;
+
+function getWatchdog(): { write(line: string): void } {
+  if (watchdog) return watchdog;
+  let ok = true;
+  try {
+    const w = spawn('/bin/sh', ['-c', WATCHDOG_SCRIPT], {
+      detached: true, // its own group: a timeout's group kill never reaches it
+      stdio: ['pipe', 'ignore', 'ignore'],
+      env: { PATH: '/usr/bin:/bin' }, // kill is built in; sleep wherever the system keeps it
+    });
+    w.on('error', () => {
+      ok = false; // no /bin/sh: children are still stopped on timeout, cancel and a normal exit
+    });
+    w.stdin.on('error', () => {
+      ok = false;
+    });
+    w.unref();
+    (w.stdin as unknown as { unref?: () => void }).unref?.();
+    watchdog = {
+      write(line) {
+        if (ok) w.stdin.write(`${line}\n`);
+      },
+    };
+  } catch {
+    watchdog = { write: () => undefined };
+  }
+  return watchdog;
+}
+
 export const runProcess: ProcessRunner = (req) =>
   new Promise<ProcResult>((resolve, reject) => {
     if (req.timeoutMs !== undefined && !(req.timeoutMs >= 0 && req.timeoutMs <= MAX_TIMER_MS))
@@ -120,6 +195,8 @@ export const runProcess: ProcessRunner = (req) =>
       detached: true, // own process group, so a timeout or cancel stops the whole tree
       stdio: ['pipe', 'pipe', 'pipe'],
     });
+    const group = child.pid;
+    if (group !== undefined) getWatchdog().write(`+${group}`);
     let stdout = '';
     let stderr = '';
     let timedOut = false;
@@ -221,9 +298,13 @@ export const runProcess: ProcessRunner = (req) =>
     child.on('error', (err: NodeJS.ErrnoException) => {
       if (timer) clearTimeout(timer);
       req.signal?.removeEventListener('abort', onAbort);
-      reject(err.code === 'ENOENT' ? new CommandNotFoundError(req.command) : err);
+      // spawn says ENOENT both for a missing command and a missing working directory: tell them apart.
+      const badCwd = req.cwd !== undefined ? workingDirectoryProblem(req.cwd) : undefined;
+      if (badCwd) reject(new WorkingDirectoryError(req.command, req.cwd!, badCwd));
+      else reject(err.code === 'ENOENT' ? new CommandNotFoundError(req.command) : err);
     });
     child.on('close', (code, signal) => {
+      if (group !== undefined) getWatchdog().write(`-${group}`);
       if (timer) clearTimeout(timer);
       if (killTimer) clearTimeout(killTimer);
       req.signal?.removeEventListener('abort', onAbort);

@@ -1,4 +1,6 @@
 /** deploy's inputs: the zod schema keyed by action.yml's input names, and the config they resolve to. */
+import { accessSync, constants, statSync } from 'node:fs';
+import path from 'node:path';
 import { z } from 'zod';
 import { nameChecks, type CheckSpec } from '../core/checks.js';
 import { ConfigurationError } from '../core/errors.js';
@@ -210,7 +212,7 @@ export function resolveConfig(
     strategy,
     provider: inputs.provider ?? 'command',
     commands: commands as DeployCommands,
-    workingDirectory: inputs['working-directory'] ?? ctx.workspace,
+    workingDirectory: path.resolve(ctx.workspace || '.', inputs['working-directory'] ?? '.'),
     checks: nameChecks(checks),
     slots,
     canarySteps,
@@ -231,4 +233,52 @@ export function resolveConfig(
     token,
     runbookFile: env ? runbook?.file : undefined,
   };
+}
+
+/**
+ * Everything local a deploy needs, checked before the GitHub deployment is created: the working directory exists,
+ * is a directory and can be entered, and bash (which runs the commands) is on PATH. A deploy that cannot run its
+ * commands must not leave a deployment behind, nor claim that traffic moved.
+ */
+export function checkLocalPreconditions(config: DeployConfig, env: { PATH?: string }): void {
+  const dir = config.workingDirectory;
+  const nothing = 'Nothing was done: no deployment was created and no command ran.';
+  let st;
+  try {
+    st = statSync(dir);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new ConfigurationError(
+      `Input "working-directory": ${JSON.stringify(dir)} ${code === 'ENOENT' ? 'does not exist' : `cannot be read (${code ?? String(e)})`}. ${nothing}`,
+      'Give a directory that exists in the job (relative paths are relative to the workspace), e.g. after actions/checkout.',
+    );
+  }
+  if (!st.isDirectory())
+    throw new ConfigurationError(
+      `Input "working-directory": ${JSON.stringify(dir)} is a file, not a directory. ${nothing}`,
+    );
+  try {
+    accessSync(dir, constants.X_OK);
+  } catch {
+    throw new ConfigurationError(
+      `Input "working-directory": ${JSON.stringify(dir)} cannot be entered by this job's user (no search permission). ${nothing}`,
+    );
+  }
+  const bash = (env.PATH ?? '')
+    .split(path.delimiter)
+    .filter(Boolean)
+    .map((d) => path.join(d, 'bash'))
+    .find((f) => {
+      try {
+        accessSync(f, constants.X_OK);
+        return statSync(f).isFile();
+      } catch {
+        return false;
+      }
+    });
+  if (!bash)
+    throw new ConfigurationError(
+      `bash was not found on PATH (${JSON.stringify(env.PATH ?? '')}): the deploy commands run with bash, as run: steps do. ${nothing}`,
+      'Install bash on the runner (or use an image that has it), or fix PATH for this step.',
+    );
 }
