@@ -71,10 +71,15 @@ try {
     stage('backup-db: back up the database and prove the backup restores');
     await demoBackup({ databaseUrl: db.url, environment: 'demo', log: (s) => console.log(s) });
   });
-  await step('deploy: v2 blue-green behind nginx, then a broken v3 rolled back automatically', async () => {
-    stage('deploy: blue-green behind a real nginx, recorded as GitHub Deployments (fake GitHub API)');
-    await demoDeploy({ log: (s) => console.log(s) });
-  });
+  await step(
+    'preflight-check, deploy v2 blue-green behind nginx, a broken v3 rolled back automatically, rollback of v2, the record and DORA',
+    async () => {
+      stage(
+        'preflight → deploy (blue-green behind a real nginx) → rollback → record, against a fake GitHub API',
+      );
+      await demoDeploy({ log: (s) => console.log(s) });
+    },
+  );
   await step('smoke-test passes a healthy release and fails a broken one', demoSmokeTest);
 } finally {
   await db.drop();

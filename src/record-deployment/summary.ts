@@ -107,8 +107,11 @@ export function summary(r: RecordResult): Summary {
     s.heading(`DORA metrics, last ${d.windowDays} days (trend against the ${d.windowDays} days before)`, 3);
     s.table(['Metric', 'Value', 'Rating (DORA 2023)', 'Trend'], doraRows(d.current, d.previous));
     s.paragraph(
-      `${d.current.deployments} deployment(s) reached a final state in the window: ${d.current.successes} succeeded, ${d.current.failures} failed` +
-        `${d.current.unrestored ? `, ${d.current.unrestored} not restored yet` : ''}.`,
+      `${d.current.deployments} change deployment(s) reached a final state in the window: ${d.current.successes} went live, ` +
+        `${d.current.failures} failed or were rolled back` +
+        `${d.current.unrestored ? ` (${d.current.unrestored} not restored yet)` : ''}` +
+        `${d.current.successes + d.current.failures > d.current.deployments ? '; a release that went live and was rolled back later counts in both' : ''}. ` +
+        'Rollback deployments count as restores, not changes.',
     );
   }
   s.paragraph(

@@ -17,6 +17,13 @@ it('npm run demo rehearses the runbook and ends green', () => {
   assert.match(r.stdout, /## ✅ v2 deployed to production \(green live\), blue-green/);
   assert.match(r.stdout, /## ↩️ v3 rolled back on production: public health failed \(green live\)/);
   assert.match(r.stdout, /failure +v3: public health failed; rolled back: switched traffic back to green/);
+  assert.match(r.stdout, /## ✅ Preflight passed — production/);
+  assert.match(r.stdout, /\| ✅ pass \| Code review approved \| `reviews` \| PR #1 approved by bob/);
+  assert.match(r.stdout, /## ↩️ Rolled back production: v2 → v1/);
+  assert.match(r.stdout, /exit code 0, status success, v2 → v1 on blue, .*nginx now serves v1/);
+  assert.match(r.stdout, /issue #\d+: Rollback of production: v2 → v1 \[incident, rollback\]/);
+  assert.match(r.stdout, /## ↩️ Deployment record DEP-\d{4}-\d\d-\d\d-\d{3}: production v2 \(rolled-back\)/);
+  assert.match(r.stdout, /\| Change failure rate \(%\) \| 66\.7 \|/);
   assert.match(r.stdout, /## ✅ Smoke test passed on demo/);
   assert.match(r.stdout, /## ❌ Smoke test failed on demo: health, version/);
   assert.ok(!r.stdout.includes('demo-secret-token-123'), 'the secret header never reaches the output');
