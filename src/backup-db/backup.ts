@@ -1,5 +1,6 @@
 /** mode: backup — dump, checksum, manifest, verification. */
 import { createWriteStream, mkdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import type { Duplex } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import path from 'node:path';
@@ -17,7 +18,8 @@ import {
 import { ConfigurationError, errorMessage } from '../core/errors.js';
 import { formatDuration } from '../core/inputs.js';
 import { describeExit, tail } from '../core/proc.js';
-import { readPgArchive, readSqlDump, restoreDump, type ArchiveContext } from './archive.js';
+import { encryptingStream, openDecrypted, recipientsOf } from '../shared/backups/encryption.js';
+import { readPgArchive, readSqlDump, restoreDump, type ArchiveContext, type DumpOpener } from './archive.js';
 import { backupPaths, checksum, compareTables, writeManifest, type Manifest } from './files.js';
 import { SqlRowCounter } from './sql-rows.js';
 import type { BackupConfig, VerifyLevel } from './inputs.js';
@@ -47,6 +49,8 @@ export interface BackupResult {
   durationMs: number;
   dumpDurationMs: number;
   target: string;
+  /** How long the workflow should keep the uploaded backup, in days. */
+  retentionDays: number;
 }
 
 /**
@@ -95,6 +99,16 @@ export async function runBackup(config: BackupConfig, ctx: BackupContext): Promi
   const started = ctx.clock.now();
   const target = config.target!;
   ensureWritableDirectory(config.directory);
+  const encrypted = config.recipients.length > 0;
+  if (encrypted && config.verify !== 'none') {
+    // Verification decrypts with decrypt-identity: it must be one of the keys the dump is encrypted to.
+    const own = await recipientsOf(config.identities);
+    if (!own.some((r) => config.recipients.includes(r)))
+      throw new ConfigurationError(
+        `Input "decrypt-identity": its public key (${own.join(', ')}) is not among encrypt-to (${config.recipients.join(', ')}), so verify: ${config.verify} could not decrypt the dump. Nothing was dumped.`,
+        'Add the public key of the identity to encrypt-to (age-keygen -y key.txt prints it), or pass the identity that matches.',
+      );
+  }
   const client = dbClient(target, config, ctx);
   try {
     const server = await client.serverVersion();
@@ -119,7 +133,12 @@ export async function runBackup(config: BackupConfig, ctx: BackupContext): Promi
       createdAt,
       target.engine,
       config.format,
+      encrypted,
     );
+    if (encrypted)
+      ctx.log.info(
+        `Encrypting to ${config.recipients.length} age recipient(s) as the dump streams out: ${config.recipients.join(', ')}`,
+      );
     let outcome: DumpOutcome;
     try {
       outcome = await ctx.log.group(`Dumping ${describeTarget(target)} to ${paths.dump}`, () =>
@@ -158,6 +177,7 @@ export async function runBackup(config: BackupConfig, ctx: BackupContext): Promi
       git: { sha: ctx.repo.sha, ref: ctx.repo.ref },
       run: { id: ctx.repo.runId, attempt: ctx.repo.runAttempt, url: ctx.repo.runUrl },
       verification: { level: config.verify, detail: 'not verified yet' },
+      ...(encrypted ? { encrypted: true, recipients: config.recipients } : { encrypted: false }),
     };
 
     const verification = await verifyBackup(manifest, paths.dump, readTool?.path, client, config, ctx);
@@ -176,19 +196,26 @@ export async function runBackup(config: BackupConfig, ctx: BackupContext): Promi
       durationMs: Math.round(ctx.clock.now() - started),
       dumpDurationMs: outcome.durationMs,
       target: describeTarget(target),
+      retentionDays: config.retentionDays,
     };
   } finally {
     client.dispose();
   }
 }
 
-function dumpArgs(config: BackupConfig, server: ServerVersion, file: string, snapshot?: string): string[] {
+/** `file`: the dump file, or undefined to write to stdout (an encrypted dump streams through age). */
+function dumpArgs(
+  config: BackupConfig,
+  server: ServerVersion,
+  file: string | undefined,
+  snapshot?: string,
+): string[] {
   if (config.target!.engine === 'postgres') {
     const args = ['-w', `--format=${config.format}`];
     if (config.format === 'plain') args.push('--clean', '--if-exists', '--compress=6');
     if (config.jobs) args.push(`--jobs=${config.jobs}`);
     if (snapshot) args.push(`--snapshot=${snapshot}`);
-    args.push(`--file=${file}`);
+    if (file) args.push(`--file=${file}`);
     return args;
   }
   const args = [
@@ -236,12 +263,25 @@ async function dump(
     try {
       // If counting fails, the dump is stopped rather than waited for.
       const stop = new AbortController();
-      const dumping = client.runTool({
-        command: tool.path,
-        args: dumpArgs(config, server, file, session.id),
-        timeoutMs: config.timeoutMs,
-        signal: AbortSignal.any([ctx.signal, stop.signal]),
-      });
+      // Encrypted: pg_dump writes to stdout, through age, into the file; the plaintext never touches the disk.
+      const sink = config.recipients.length ? await encryptedFile(file, config.recipients) : undefined;
+      const dumping = client
+        .runTool({
+          command: tool.path,
+          args: dumpArgs(config, server, sink ? undefined : file, session.id),
+          timeoutMs: config.timeoutMs,
+          signal: AbortSignal.any([ctx.signal, stop.signal]),
+          ...(sink ? { stdout: sink.input } : {}),
+        })
+        .then(async (r) => {
+          if (sink) {
+            if (r.exitCode !== 0 || r.streamError) {
+              sink.input.destroy();
+              await sink.written.catch(() => undefined);
+            } else await sink.written;
+          }
+          return r;
+        });
       let tables: { name: string; rows: number }[];
       try {
         tables = await countInSnapshot(session, config.timeoutMs);
@@ -269,7 +309,9 @@ async function dump(
   const counter = new SqlRowCounter();
   const gzip = createGzip({ level: 6 });
   const out = createWriteStream(file, { mode: 0o600 });
-  const writing = pipeline(counter, gzip, out);
+  const writing = config.recipients.length
+    ? pipeline(counter, gzip, await encryptingStream(config.recipients), out)
+    : pipeline(counter, gzip, out);
   const r = await client.runTool({
     command: tool.path,
     args: dumpArgs(config, server, file),
@@ -286,6 +328,22 @@ async function dump(
   const names = [...new Set([...list.map(tableKey), ...counter.rows.keys()])].sort();
   const tables = names.map((name) => ({ name, rows: counter.rows.get(name) ?? 0 }));
   return { client: clientInfo, tables, rowCounts: 'dump', durationMs: Math.round(ctx.clock.now() - started) };
+}
+
+/** A file written through age encryption: write the plaintext into `input`; `written` settles when on disk. */
+async function encryptedFile(
+  file: string,
+  recipients: readonly string[],
+): Promise<{ input: Duplex; written: Promise<void> }> {
+  const encryptor = await encryptingStream(recipients);
+  const written = pipeline(encryptor, createWriteStream(file, { mode: 0o600 }));
+  written.catch(() => undefined);
+  return { input: encryptor, written };
+}
+
+/** How the verification reads the dump: decrypted on the fly when it is encrypted. */
+function openerFor(manifest: Manifest, dumpPath: string, config: BackupConfig): DumpOpener | undefined {
+  return manifest.encrypted ? () => openDecrypted(dumpPath, config.identities) : undefined;
 }
 
 /** Tables and their exact row counts, inside the dump's snapshot. */
@@ -339,8 +397,14 @@ export async function verifyBackup(
       try {
         const read =
           manifest.engine === 'postgres' && manifest.format !== 'plain'
-            ? await readPgArchive(readTool!, dumpPath, ctx, config.timeoutMs)
-            : await readSqlDump(manifest.engine, dumpPath);
+            ? await readPgArchive(
+                readTool!,
+                dumpPath,
+                ctx,
+                config.timeoutMs,
+                openerFor(manifest, dumpPath, config),
+              )
+            : await readSqlDump(manifest.engine, dumpPath, openerFor(manifest, dumpPath, config));
         const differences = manifest.tables
           .filter((t) => !read.tables.has(t.name))
           .map((t) => `table ${t.name} (${t.rows} rows) is not in the archive`);
@@ -414,6 +478,7 @@ async function verifyByRestore(
         noOwner: true,
         jobs: config.jobs,
         timeoutMs: config.timeoutMs,
+        open: openerFor(manifest, dumpPath, config),
       },
       ctx as ArchiveContext,
     );
