@@ -18,6 +18,7 @@ import {
   type RawInputs,
 } from '../core/inputs.js';
 import { firstDefined, type LoadedRunbook } from '../core/runbook.js';
+import { parseBackupHandoff, type BackupRecord } from '../shared/backups/handoff.js';
 
 export const STRATEGIES = ['rolling', 'blue-green', 'canary'] as const;
 export type StrategyName = (typeof STRATEGIES)[number];
@@ -55,6 +56,8 @@ export const inputSchema = z.object({
   'transient-environment': optional(bool()),
   'required-contexts': optional(list()),
   token: optional(text()),
+  backup: optional(text()),
+  'backup-artifact': optional(text()),
   runbook: z.string(),
 });
 
@@ -112,6 +115,8 @@ export interface DeployConfig {
   requiredContexts: string[];
   token: string;
   runbookFile?: string;
+  /** The backup taken for this release (recorded in the deployment payload for rollback). */
+  backup?: BackupRecord;
 }
 
 export function getInputs(raw: RawInputs = readRawInputs(Object.keys(inputSchema.shape))): DeployInputs {
@@ -148,7 +153,7 @@ const urlCheck = (url: string, name?: string) => checkSchema.parse({ url, ...(na
 export function resolveConfig(
   inputs: DeployInputs,
   runbook: LoadedRunbook | undefined,
-  ctx: { workspace: string; sha: string },
+  ctx: { workspace: string; sha: string; runId?: string },
 ): DeployConfig {
   const env = runbook?.environment;
   const file = env?.deploy ?? {};
@@ -259,5 +264,15 @@ export function resolveConfig(
     requiredContexts: inputs['required-contexts'] ?? [],
     token,
     runbookFile: env ? runbook?.file : undefined,
+    backup: inputs.backup
+      ? parseBackupHandoff(inputs.backup, {
+          inputName: 'backup',
+          environment: inputs.environment,
+          workspace: ctx.workspace,
+          runId: ctx.runId,
+          artifact: inputs['backup-artifact'],
+          artifactInputName: 'backup-artifact',
+        })
+      : undefined,
   };
 }

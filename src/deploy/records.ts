@@ -5,6 +5,7 @@
  */
 import type { RunContext } from '../core/context.js';
 import { createOctokit, Deployments, type DeploymentState } from '../core/github.js';
+import type { BackupRecord } from '../shared/backups/handoff.js';
 import type { DeployConfig, StrategyName } from './inputs.js';
 
 /** What deploy stores in the deployment payload, and reads back from the last successful one. */
@@ -17,6 +18,8 @@ export interface DeployPayload {
   previousVersion?: string;
   previousSlot?: string;
   runUrl?: string;
+  /** The backup taken before this release: what its rollback restores. */
+  backup?: BackupRecord;
 }
 
 export interface PreviousDeployment {
