@@ -229,6 +229,10 @@ export function resolveConfig(
       );
   }
   const token = inputs.token.trim();
+  if (mode === 'list' && !inputs.environment)
+    throw new ConfigurationError(
+      'Input "environment" is required with mode: list: the backups listed are the artifacts named backup-<environment>-<run id>.',
+    );
   if (mode === 'list' && !token)
     throw new ConfigurationError(
       'Input "token" is required with mode: list: the backups are read from the repository\'s workflow artifacts.',

@@ -8,6 +8,7 @@ import { loadStepRunbook } from '../core/runbook.js';
 import { runBackup } from './backup.js';
 import { checkAge } from './check-age.js';
 import { getInputs, registerIdentity, resolveConfig } from './inputs.js';
+import { listBackups, listOutputs, listReport, listSummary } from './list.js';
 import { runRestore } from './restore.js';
 import * as out from './summary.js';
 
@@ -36,6 +37,9 @@ export async function main(ctx: RunContext): Promise<void> {
     const r = await runRestore(config, ctx);
     publish(ctx.sink, ctx.secrets, out.restoreOutputs(r), out.restoreReport(r), out.restoreSummary(r));
     if (!r.verified) throw new CheckFailure(out.restoreFailure(r));
+  } else if (config.mode === 'list') {
+    const r = await listBackups(config, ctx);
+    publish(ctx.sink, ctx.secrets, listOutputs(r), listReport(r), listSummary(r));
   } else {
     const r = checkAge(config, ctx);
     publish(ctx.sink, ctx.secrets, out.ageOutputs(r), out.ageReport(r), out.ageSummary(r));
