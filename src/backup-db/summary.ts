@@ -152,6 +152,9 @@ export function restoreSummary(r: RestoreResult): Summary {
   s.facts([
     ['Backup', `\`${r.dumpPath}\` (taken ${r.manifest.createdAt}, ${r.manifest.environment})`],
     ['sha256', `\`${r.manifest.sha256}\` ${ICON.pass} matches`],
+    ...(r.manifest.encrypted
+      ? [['Encryption', `age: decrypted on the fly, every chunk authenticated before the restore`] as const]
+      : []),
     ['Server', r.serverVersion],
     ['Duration', `${formatDuration(r.durationMs)} (restore ${formatDuration(r.restoreMs)})`],
   ]);

@@ -421,6 +421,10 @@ describe('age interop and refused restores (real servers)', () => {
     assert.equal(r.exitCode, 0, failure(r));
     assert.equal(r.outputs.verified, 'true');
     assert.match(r.log, /decrypts and authenticates in full/);
+    assert.match(
+      r.summary,
+      /\| Encryption \| age: decrypted on the fly, every chunk authenticated before the restore \|/,
+    );
     assert.deepEqual(fingerprint(target), fingerprint(source));
     assertIdentityHidden(r, key.identity);
   });
