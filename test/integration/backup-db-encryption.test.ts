@@ -32,7 +32,7 @@ import {
   seed,
   type TestDatabase,
 } from '../harness/seeded-databases.js';
-import { failure, report, PG_BIN } from '../harness/backup-db.js';
+import { clientDir, failure, passThrough, report, PG_BIN } from '../harness/backup-db.js';
 
 const onCleanup = cleanupAfterAll();
 const db = (engine: 'postgres' | 'mysql', prefix = 'bkenc') => {
@@ -303,6 +303,49 @@ describe('backup-db encrypts as it dumps (real servers)', () => {
     assert.match(failure(r), /Input "decrypt-identity": its public key \(age1\w+\) is not among encrypt-to/);
     assert.deepEqual(readdirSync(outDir), []);
     assertIdentityHidden(r, stranger.identity);
+  });
+
+  it('cancelled during an encrypted dump: pg_dump stopped, the partial .age file removed, no manifest', async () => {
+    const key = keyPair();
+    const source = db('postgres');
+    seedMarker(source);
+    const clients = clientDir({
+      pg_dump: {
+        real: `${PG_BIN}/pg_dump`,
+        // Dumps to stdout (into the encryption), then holds stdout open as a slow dump would.
+        body: '[ "$1" = --version ] && exec "$REAL" "$@"\n"$REAL" "$@"; echo dumped >> "$LOG"; sleep 60',
+      },
+      pg_restore: passThrough(`${PG_BIN}/pg_restore`),
+      psql: passThrough(`${PG_BIN}/psql`),
+    });
+    const directory = mkdtempSync(path.join(tmpdir(), 'bk-enc-cancel-'));
+    const r = await runAction('backup-db', {
+      inputs: {
+        'database-url': source.url,
+        'client-path': clients.dir,
+        directory,
+        verify: 'none',
+        'encrypt-to': key.recipient,
+      },
+      timeoutMs: 60_000,
+      onSpawn: (child) => {
+        const started = Date.now();
+        const poll = setInterval(() => {
+          if (readFileSync(clients.log, 'utf8').includes('dumped') || Date.now() - started > 30_000) {
+            clearInterval(poll);
+            child.kill('SIGINT');
+          }
+        }, 50);
+        child.on('exit', () => clearInterval(poll));
+      },
+    });
+    assert.equal(r.signal, null, 'the action ended by itself');
+    assert.equal(r.exitCode, 1);
+    assert.match(
+      failure(r),
+      /pg_dump was stopped because the job was cancelled .*; the partial dump was removed/s,
+    );
+    assert.deepEqual(readdirSync(directory), []);
   });
 
   it('rejects malformed recipients and identities, naming the input, without echoing the secret', async () => {
