@@ -291,7 +291,8 @@ async function dump(
         throw e;
       }
       const r = await dumping;
-      if (r.exitCode !== 0) throw failed(r);
+      // streamError: the encryption or the file write failed (e.g. the disk is full).
+      if (r.exitCode !== 0 || r.streamError) throw failed(r);
       return {
         client: clientInfo,
         tables,
