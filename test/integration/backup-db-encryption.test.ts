@@ -264,6 +264,51 @@ describe('backup-db encrypts as it dumps (real servers)', () => {
     });
   }
 
+  for (const engine of ['postgres', 'mysql'] as const) {
+    it(`${engine} SQL (${engine === 'postgres' ? 'format: plain' : 'gzip'}): encrypted, verify list, then mode restore into a fresh database with identical contents`, async () => {
+      const key = keyPair();
+      const source = db(engine);
+      seed(source);
+      seedMarker(source);
+      const dir = mkdtempSync(path.join(tmpdir(), 'bk-enc-sql-'));
+      const backup = await runWatched(
+        {
+          inputs: {
+            'database-url': source.url,
+            directory: dir,
+            verify: 'list',
+            'encrypt-to': key.recipient,
+            'decrypt-identity': key.identity,
+            ...(engine === 'postgres' ? { format: 'plain' } : {}),
+          },
+        },
+        key.identity,
+        [dir],
+      );
+      assert.equal(backup.exitCode, 0, failure(backup));
+      assert.match(backup.outputs.path!, /\.sql\.gz\.age$/);
+      assert.equal(backup.outputs.verified, 'true');
+      const target = db(engine);
+      const restored = await runWatched(
+        {
+          inputs: {
+            mode: 'restore',
+            'database-url': target.url,
+            backup: backup.outputs.manifest!,
+            confirm: target.name,
+            'decrypt-identity': key.identity,
+          },
+        },
+        key.identity,
+        [dir],
+      );
+      assert.equal(restored.exitCode, 0, failure(restored));
+      assert.equal(restored.outputs.verified, 'true');
+      assert.deepEqual(fingerprint(target), fingerprint(source));
+      assertIdentityHidden(restored, key.identity);
+    });
+  }
+
   it('refuses verify: restore (and the default verify: list) without decrypt-identity, before the dump starts', async () => {
     const key = keyPair();
     const source = db('postgres');
