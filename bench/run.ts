@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { benchBundles } from './bundles.js';
+import { benchPreflight } from './preflight-check.js';
 import { benchSmokeTest } from './smoke-test.js';
 
 const script = (name: string) => async () => {
@@ -17,8 +18,9 @@ const script = (name: string) => async () => {
 const benches: Record<string, () => Promise<void>> = {
   bundles: () => benchBundles(),
   'smoke-test': () => benchSmokeTest(),
+  'preflight-check': () => benchPreflight(),
   ...Object.fromEntries(
-    ['backup-db', 'run-migrations', 'deploy']
+    ['backup-db', 'run-migrations', 'deploy', 'rollback']
       .filter((n) => existsSync(path.join(import.meta.dirname, `${n}.ts`)))
       .map((n) => [n, script(n)]),
   ),

@@ -54,6 +54,11 @@ export const OPERATIONS = [
   `GET ${R}/actions/artifacts`,
   `GET ${R}/git/matching-refs/{ref}`,
   `GET ${R}/git/tags/{tag_sha}`,
+  `GET ${R}/code-scanning/alerts`,
+  `GET ${R}/dependabot/alerts`,
+  `GET ${R}/issues/{issue_number}`,
+  `GET ${R}/labels`,
+  `POST ${R}/labels`,
 ];
 
 /** Schema keywords that carry no validation meaning and only cost bytes. */

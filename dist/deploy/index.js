@@ -22937,6 +22937,52 @@ const backupSection = strictObject({
     'max-age': durationField('Age above which check-age fails').optional(),
 })
     .describe('Database backups (backup-db)');
+/** What preflight-check reads; keys are preflight-check's input names (checked again by the action). */
+const stringOrList = (what) => union([schemas_string(), array(schemas_string())])
+    .optional()
+    .describe(what);
+const preflightSection = strictObject({
+    gates: stringOrList('Run only these gates: ci, reviews, security, ticket, ref, window, soak, backup, health, env, database, protection'),
+    'warn-only': stringOrList('Gates that warn instead of failing'),
+    'ci-checks': stringOrList('Check runs / statuses that must be present and green (default: all present)'),
+    'ci-wait': durationField('How long to wait for pending checks').optional(),
+    'min-approvals': inputs_integer(0, 100).optional().describe('Approvals the pull request needs (default 1)'),
+    'fail-on-severity': schemas_enum(['critical', 'high', 'medium', 'low', 'none'])
+        .optional()
+        .describe('Open code scanning / Dependabot alerts at or above this fail (default high; none = off)'),
+    'require-ticket': schemas_boolean().optional().describe('A change ticket must be named (default true)'),
+    'ticket-pattern': schemas_string().optional().describe('Regular expression of a ticket reference'),
+    'ticket-label': schemas_string()
+        .optional()
+        .describe('Label a #123 ticket issue must carry, e.g. change-approved'),
+    'allowed-refs': stringOrList('Branches the commit must be on, or tags/v*-style tag patterns'),
+    'deploy-windows': stringOrList('Windows such as "Mon-Fri 09:00-16:00", one per line'),
+    freeze: stringOrList('Freezes such as "2026-12-24..2026-12-26 holidays", one per line'),
+    timezone: schemas_string().optional().describe('IANA time zone of windows and freezes (default UTC)'),
+    'emergency-approvals': inputs_integer(1, 100)
+        .optional()
+        .describe('Distinct approvers (not the actor) an emergency outside the window needs (default 2)'),
+    soak: durationField('How long the commit must have run on the soak environment').optional(),
+    'soak-environment': schemas_string().optional().describe('Where the commit soaks (default staging)'),
+    'backup-max-age': durationField('Age the newest backup must be under').optional(),
+    'backup-artifact-prefix': schemas_string()
+        .optional()
+        .describe('Backup artifact name prefix (default backup-<environment>-)'),
+    'backup-manifest': schemas_string().optional().describe('Path of a backup-db manifest to check instead'),
+    'health-url': url()
+        .optional()
+        .describe('Health URL checked before the change (default: the smoke checks)'),
+    'health-timeout': durationField('Deadline of the health check').optional(),
+    'required-env': stringOrList('Environment variables (secrets) that must be set and non-empty'),
+    'database-timeout': durationField('Deadline of the database check').optional(),
+    'require-reviewers': schemas_boolean()
+        .optional()
+        .describe('The GitHub environment must have required reviewers'),
+    'require-self-review-off': schemas_boolean()
+        .optional()
+        .describe('The GitHub environment must prevent self-review'),
+})
+    .describe('Pre-deployment checklist gates (preflight-check)');
 const environmentSchema = strictObject({
     url: url().optional().describe('Public URL of the environment'),
     smoke: smokeSection.optional(),
@@ -22944,6 +22990,7 @@ const environmentSchema = strictObject({
     deploy: deploySection.optional(),
     migrations: migrationsSection.optional(),
     backup: backupSection.optional(),
+    preflight: preflightSection.optional(),
 });
 const runbookSchema = strictObject({
     $schema: schemas_string().optional(),
@@ -29275,6 +29322,83 @@ class Deployments {
         }
         return out;
     }
+}
+/**
+ * Artifacts of the repository, newest first: those named exactly `name` (one filtered request), or those whose
+ * name starts with `namePrefix` (GitHub cannot filter by prefix, so pages of 100 are read until `max` matches or
+ * `maxPages` pages). Expired artifacts are included (their `expired` flag set) so callers can say so.
+ */
+async function listArtifacts(octokit, target, o = {}) {
+    const max = o.max ?? 100;
+    const maxPages = o.maxPages ?? 10;
+    const out = [];
+    try {
+        let page = 0;
+        for await (const { data } of octokit.paginate.iterator(octokit.rest.actions.listArtifactsForRepo, {
+            ...target,
+            per_page: 100,
+            ...(o.name ? { name: o.name } : {}),
+        })) {
+            for (const a of data) {
+                if (o.namePrefix !== undefined && !a.name.startsWith(o.namePrefix))
+                    continue;
+                out.push({
+                    id: a.id,
+                    name: a.name,
+                    sizeBytes: a.size_in_bytes,
+                    createdAt: a.created_at ?? '',
+                    expiresAt: a.expires_at ?? undefined,
+                    expired: a.expired,
+                    runId: a.workflow_run?.id ?? undefined,
+                    headSha: a.workflow_run?.head_sha ?? undefined,
+                    url: a.url,
+                });
+                if (out.length >= max)
+                    return out;
+            }
+            if (++page >= maxPages)
+                break;
+        }
+    }
+    catch (err) {
+        throw toGitHubError(err, 'Listing workflow artifacts', {
+            ...target,
+            permission: 'actions=read',
+            notFound: 'the repository was',
+        });
+    }
+    return out;
+}
+/**
+ * Names of the tags (without `refs/tags/`) that point at commit `sha`, optionally only those starting with
+ * `prefix`. Annotated tags are followed to their commit (one request each; lightweight tags cost nothing).
+ */
+async function tagsAt(octokit, target, sha, prefix = '') {
+    const what = `Listing tags${prefix ? ` starting with ${prefix}` : ''}`;
+    const call = async (fn) => {
+        try {
+            return await fn();
+        }
+        catch (err) {
+            throw toGitHubError(err, what, {
+                ...target,
+                permission: 'contents=read',
+                notFound: 'the repository was',
+            });
+        }
+    };
+    const refs = await call(() => octokit.paginate(octokit.rest.git.listMatchingRefs, { ...target, ref: `tags/${prefix}`, per_page: 100 }));
+    const names = [];
+    for (const r of refs) {
+        let commit = r.object.sha;
+        if (r.object.type === 'tag') {
+            const { data } = await call(() => octokit.rest.git.getTag({ ...target, tag_sha: r.object.sha }));
+            commit = data.object.sha;
+        }
+        if (commit === sha)
+            names.push(r.ref.replace(/^refs\/tags\//, ''));
+    }
+    return names;
 }
 
 ;// CONCATENATED MODULE: ./src/deploy/records.ts

@@ -14308,9 +14308,9 @@ const $ZodNumberFormat = /*@__PURE__*/ $constructor("$ZodNumberFormat", (inst, d
     $ZodCheckNumberFormat.init(inst, def);
     $ZodNumber.init(inst, def); // no format checks
 });
-const $ZodBoolean = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("$ZodBoolean", (inst, def) => {
+const $ZodBoolean = /*@__PURE__*/ $constructor("$ZodBoolean", (inst, def) => {
     $ZodType.init(inst, def);
-    inst._zod.pattern = regexes.boolean;
+    inst._zod.pattern = regexes_boolean;
     inst._zod.parse = (payload, _ctx) => {
         if (def.coerce)
             try {
@@ -14328,7 +14328,7 @@ const $ZodBoolean = /*@__PURE__*/ (/* unused pure expression or super */ null &&
         });
         return payload;
     };
-})));
+});
 const $ZodBigInt = /*@__PURE__*/ $constructor("$ZodBigInt", (inst, def) => {
     $ZodType.init(inst, def);
     inst._zod.pattern = bigint;
@@ -16718,7 +16718,7 @@ function _uint32(Class, params) {
 function _boolean(Class, params) {
     return new Class({
         type: "boolean",
-        ...util.normalizeParams(params),
+        ...normalizeParams(params),
     });
 }
 // @__NO_SIDE_EFFECTS__
@@ -20260,13 +20260,13 @@ function int32(params) {
 function uint32(params) {
     return core._uint32(ZodNumberFormat, params);
 }
-const ZodBoolean = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("ZodBoolean", (inst, def) => {
-    core.$ZodBoolean.init(inst, def);
+const ZodBoolean = /*@__PURE__*/ $constructor("ZodBoolean", (inst, def) => {
+    $ZodBoolean.init(inst, def);
     ZodType.init(inst, def);
-    inst._zod.processJSONSchema = (ctx, json, params) => processors.booleanProcessor(inst, ctx, json, params);
-})));
+    inst._zod.processJSONSchema = (ctx, json, params) => booleanProcessor(inst, ctx, json, params);
+});
 function schemas_boolean(params) {
-    return core._boolean(ZodBoolean, params);
+    return _boolean(ZodBoolean, params);
 }
 const ZodBigInt = /*@__PURE__*/ $constructor("ZodBigInt", (inst, def) => {
     $ZodBigInt.init(inst, def);
@@ -21691,6 +21691,52 @@ const backupSection = strictObject({
     'max-age': durationField('Age above which check-age fails').optional(),
 })
     .describe('Database backups (backup-db)');
+/** What preflight-check reads; keys are preflight-check's input names (checked again by the action). */
+const stringOrList = (what) => union([schemas_string(), array(schemas_string())])
+    .optional()
+    .describe(what);
+const preflightSection = strictObject({
+    gates: stringOrList('Run only these gates: ci, reviews, security, ticket, ref, window, soak, backup, health, env, database, protection'),
+    'warn-only': stringOrList('Gates that warn instead of failing'),
+    'ci-checks': stringOrList('Check runs / statuses that must be present and green (default: all present)'),
+    'ci-wait': durationField('How long to wait for pending checks').optional(),
+    'min-approvals': inputs_integer(0, 100).optional().describe('Approvals the pull request needs (default 1)'),
+    'fail-on-severity': schemas_enum(['critical', 'high', 'medium', 'low', 'none'])
+        .optional()
+        .describe('Open code scanning / Dependabot alerts at or above this fail (default high; none = off)'),
+    'require-ticket': schemas_boolean().optional().describe('A change ticket must be named (default true)'),
+    'ticket-pattern': schemas_string().optional().describe('Regular expression of a ticket reference'),
+    'ticket-label': schemas_string()
+        .optional()
+        .describe('Label a #123 ticket issue must carry, e.g. change-approved'),
+    'allowed-refs': stringOrList('Branches the commit must be on, or tags/v*-style tag patterns'),
+    'deploy-windows': stringOrList('Windows such as "Mon-Fri 09:00-16:00", one per line'),
+    freeze: stringOrList('Freezes such as "2026-12-24..2026-12-26 holidays", one per line'),
+    timezone: schemas_string().optional().describe('IANA time zone of windows and freezes (default UTC)'),
+    'emergency-approvals': inputs_integer(1, 100)
+        .optional()
+        .describe('Distinct approvers (not the actor) an emergency outside the window needs (default 2)'),
+    soak: durationField('How long the commit must have run on the soak environment').optional(),
+    'soak-environment': schemas_string().optional().describe('Where the commit soaks (default staging)'),
+    'backup-max-age': durationField('Age the newest backup must be under').optional(),
+    'backup-artifact-prefix': schemas_string()
+        .optional()
+        .describe('Backup artifact name prefix (default backup-<environment>-)'),
+    'backup-manifest': schemas_string().optional().describe('Path of a backup-db manifest to check instead'),
+    'health-url': url()
+        .optional()
+        .describe('Health URL checked before the change (default: the smoke checks)'),
+    'health-timeout': durationField('Deadline of the health check').optional(),
+    'required-env': stringOrList('Environment variables (secrets) that must be set and non-empty'),
+    'database-timeout': durationField('Deadline of the database check').optional(),
+    'require-reviewers': schemas_boolean()
+        .optional()
+        .describe('The GitHub environment must have required reviewers'),
+    'require-self-review-off': schemas_boolean()
+        .optional()
+        .describe('The GitHub environment must prevent self-review'),
+})
+    .describe('Pre-deployment checklist gates (preflight-check)');
 const environmentSchema = strictObject({
     url: url().optional().describe('Public URL of the environment'),
     smoke: smokeSection.optional(),
@@ -21698,6 +21744,7 @@ const environmentSchema = strictObject({
     deploy: deploySection.optional(),
     migrations: migrationsSection.optional(),
     backup: backupSection.optional(),
+    preflight: preflightSection.optional(),
 });
 const runbookSchema = strictObject({
     $schema: schemas_string().optional(),

@@ -4,7 +4,6 @@ import type { Duplex } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import path from 'node:path';
-import type { RunContext } from '../core/context.js';
 import {
   DatabaseClient,
   PgSnapshotSession,
@@ -12,22 +11,31 @@ import {
   describeTarget,
   listTables,
   tableKey,
-  type DatabaseTarget,
   type ServerVersion,
 } from '../core/db.js';
 import { ConfigurationError, errorMessage } from '../core/errors.js';
 import { formatDuration } from '../core/inputs.js';
 import { describeExit, tail } from '../core/proc.js';
 import { encryptingStream, openDecrypted, recipientsOf } from '../shared/backups/encryption.js';
-import { readPgArchive, readSqlDump, restoreDump, type ArchiveContext, type DumpOpener } from './archive.js';
-import { backupPaths, checksum, compareTables, writeManifest, type Manifest } from './files.js';
+import {
+  readPgArchive,
+  readSqlDump,
+  restoreDump,
+  type ArchiveContext,
+  type DumpOpener,
+} from '../shared/backups/archive.js';
+import { dbClient, type BackupContext } from '../shared/backups/client.js';
+import {
+  backupPaths,
+  checksum,
+  compareTables,
+  writeManifest,
+  type Manifest,
+} from '../shared/backups/files.js';
 import { SqlRowCounter } from './sql-rows.js';
 import type { BackupConfig, VerifyLevel } from './inputs.js';
 
-export type BackupContext = Pick<
-  RunContext,
-  'exec' | 'signal' | 'log' | 'clock' | 'repo' | 'secrets' | 'env'
->;
+export { dbClient, type BackupContext };
 
 export interface VerificationResult {
   level: VerifyLevel;
@@ -51,26 +59,6 @@ export interface BackupResult {
   target: string;
   /** How long the workflow should keep the uploaded backup, in days. */
   retentionDays: number;
-}
-
-/**
- * A client for `target` with this run's settings. `cleanup: true` gives one that ignores the job's cancellation
- * and has short bounds, for dropping a scratch database after a cancel or failure.
- */
-export function dbClient(
-  target: DatabaseTarget,
-  config: BackupConfig,
-  ctx: BackupContext,
-  opts: { cleanup?: boolean } = {},
-): DatabaseClient {
-  return new DatabaseClient(target, {
-    exec: ctx.exec,
-    tmpDir: ctx.repo.runnerTemp,
-    search: { clientPath: config.clientPath, pathEnv: ctx.env.PATH ?? '' },
-    signal: opts.cleanup ? undefined : ctx.signal,
-    connectTimeoutSec: Math.ceil(config.connectTimeoutMs / 1000),
-    queryTimeoutMs: opts.cleanup ? 60_000 : config.timeoutMs,
-  });
 }
 
 /** Create the directory and prove it is writable before touching the database. */

@@ -5,7 +5,7 @@ import { errorMessage } from '../core/errors.js';
 import { ConfigurationError } from '../core/errors.js';
 import { formatDuration } from '../core/inputs.js';
 import type { BackupContext } from './backup.js';
-import { dumpPathOf, readManifest, type Manifest } from './files.js';
+import { dumpPathOf, readManifest, type Manifest } from '../shared/backups/files.js';
 import type { BackupConfig } from './inputs.js';
 
 export interface AgeResult {

@@ -17,7 +17,7 @@ import {
 import { firstDefined, type LoadedRunbook } from '../core/runbook.js';
 import type { SecretRegistry } from '../core/secrets.js';
 import { parseIdentities, recipientProblem } from '../shared/backups/encryption.js';
-import type { DumpFormat } from './files.js';
+import type { DumpFormat } from '../shared/backups/files.js';
 
 export const MODES = ['backup', 'restore', 'check-age', 'list'] as const;
 export const VERIFY = ['none', 'list', 'restore'] as const;

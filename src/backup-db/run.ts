@@ -9,7 +9,7 @@ import { runBackup } from './backup.js';
 import { checkAge } from './check-age.js';
 import { getInputs, registerIdentity, resolveConfig } from './inputs.js';
 import { listBackups, listOutputs, listReport, listSummary } from './list.js';
-import { runRestore } from './restore.js';
+import { runRestore } from '../shared/backups/restore.js';
 import * as out from './summary.js';
 
 export async function main(ctx: RunContext): Promise<void> {

@@ -3,7 +3,7 @@ import { formatDuration } from '../core/inputs.js';
 import { ICON, Summary } from '../core/report.js';
 import type { AgeResult } from './check-age.js';
 import { formatBytes, type BackupResult } from './backup.js';
-import type { RestoreResult } from './restore.js';
+import type { RestoreResult } from '../shared/backups/restore.js';
 
 export type Outputs = Record<string, string | number>;
 

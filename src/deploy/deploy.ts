@@ -2,15 +2,16 @@
  * The orchestrator: look up what is live, record the deployment on GitHub, run the strategy, and on any
  * failure (or cancellation) undo the traffic move and record what happened, in words for whoever is on call.
  */
-import { mapConcurrent, runCheck, type CheckSpec } from '../core/checks.js';
+import type { CheckSpec } from '../core/checks.js';
 import type { RunContext } from '../core/context.js';
 import { errorMessage } from '../core/errors.js';
 import type { DeploymentState } from '../core/github.js';
 import { formatDuration } from '../core/inputs.js';
 import { describeWindow, logRounds, monitor, type MonitorResult } from '../core/monitor.js';
 import type { DeployConfig } from './inputs.js';
-import type { OperationOptions, Provider, Release } from './provider.js';
-import type { DeploymentRecords, DeployPayload, RunningDeployment } from './records.js';
+import { waitHealthy } from '../shared/deployments/health.js';
+import type { OperationOptions, Provider, Release } from '../shared/deployments/provider.js';
+import type { DeploymentRecords, DeployPayload, RunningDeployment } from '../shared/deployments/records.js';
 import { strategies } from './strategies/index.js';
 import type { StrategyRun, Undo } from './strategies/types.js';
 
@@ -346,37 +347,6 @@ function needsHumanMessage(config: DeployConfig, r: DeployReport, provider: Prov
         : 'There is no earlier successful deployment recorded to go back to.',
     );
   return lines.join('\n');
-}
-
-async function waitHealthy(
-  what: string,
-  checks: readonly CheckSpec[],
-  config: DeployConfig,
-  ctx: Ctx,
-): Promise<string> {
-  const deadline = ctx.clock.now() + config.healthTimeoutMs;
-  const outcomes = await mapConcurrent(checks, 10, (check) =>
-    runCheck(check, {
-      clock: ctx.clock,
-      deadline,
-      requestTimeoutMs: config.requestTimeoutMs,
-      signal: ctx.signal,
-      onRetry: (c, n, reason) =>
-        ctx.log.info(`… ${c.name}: attempt ${n} failed: ${reason}; retrying with backoff`),
-    }),
-  );
-  const failed = outcomes.filter((o) => !o.passed);
-  if (failed.length)
-    throw new Error(
-      `${what} did not pass within timeout ${formatDuration(config.healthTimeoutMs)}: ` +
-        failed
-          .map((o) => {
-            const check = checks.find((c) => c.name === o.name)!;
-            return `${o.name} (${o.method} ${ctx.secrets.redact(check.url)}): ${o.reason}`;
-          })
-          .join('; '),
-    );
-  return outcomes.map((o) => `${o.name}: ${o.status} in ${o.latencyMs} ms`).join(', ');
 }
 
 async function monitorStep(

@@ -1,6 +1,6 @@
 /** deploy's inputs: the zod schema keyed by action.yml's input names, and the config they resolve to. */
 import { z } from 'zod';
-import { checkSchema, checksSchema, nameChecks, type CheckSpec } from '../core/checks.js';
+import { nameChecks, type CheckSpec } from '../core/checks.js';
 import { ConfigurationError } from '../core/errors.js';
 import {
   bool,
@@ -19,14 +19,21 @@ import {
 } from '../core/inputs.js';
 import { firstDefined, type LoadedRunbook } from '../core/runbook.js';
 import { parseBackupHandoff, type BackupRecord } from '../shared/backups/handoff.js';
+import {
+  PROVIDERS,
+  resolveCommands,
+  resolvePublicChecks,
+  resolveSlots,
+  slotsSchema,
+  STRATEGIES,
+  type DeployCommands,
+  type DeploymentSettings,
+  type ProviderName,
+  type Slot,
+  type StrategyName,
+} from '../shared/deployments/settings.js';
 
-export const STRATEGIES = ['rolling', 'blue-green', 'canary'] as const;
-export type StrategyName = (typeof STRATEGIES)[number];
-export const PROVIDERS = ['command'] as const;
-export type ProviderName = (typeof PROVIDERS)[number];
-
-const slotName = z.string().regex(/^[A-Za-z0-9_.-]+$/, 'expected a slot name such as blue or green');
-const slotsSchema = z.record(slotName, z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }));
+export { PROVIDERS, STRATEGIES, type DeployCommands, type ProviderName, type Slot, type StrategyName };
 
 export const inputSchema = z.object({
   environment: optional(text()),
@@ -74,20 +81,7 @@ export const DEFAULTS = {
   maxErrorRate: 0.01,
 } as const;
 
-export interface Slot {
-  name: string;
-  /** The slot's own health check (reached directly, not through the public URL). */
-  check: CheckSpec;
-}
-
-export interface DeployCommands {
-  deploy: string;
-  switch?: string;
-  weight?: string;
-  rollback?: string;
-}
-
-export interface DeployConfig {
+export interface DeployConfig extends DeploymentSettings {
   environment: string;
   version: string;
   strategy: StrategyName;
@@ -147,8 +141,6 @@ export function parseCanarySteps(value: string[] | number[] | string, source: st
   return steps;
 }
 
-const urlCheck = (url: string, name?: string) => checkSchema.parse({ url, ...(name ? { name } : {}) });
-
 /** Merge inputs over the runbook's deploy (and smoke) section over the defaults; refuse what cannot work. */
 export function resolveConfig(
   inputs: DeployInputs,
@@ -165,36 +157,12 @@ export function resolveConfig(
     throw missing('version', 'the version to deploy (an image tag, a release name, a sha), e.g. v1.4.2');
 
   const strategy = firstDefined(inputs.strategy, file.strategy) ?? DEFAULTS.strategy;
-  const commands: Partial<DeployCommands> = {
-    deploy: firstDefined(inputs.command, file.command),
-    switch: firstDefined(inputs['switch-command'], file['switch-command']),
-    weight: firstDefined(inputs['weight-command'], file['weight-command']),
-    rollback: firstDefined(inputs['rollback-command'], file['rollback-command']),
-  };
+  const commands = resolveCommands(inputs, file);
   if (!commands.deploy)
     throw missing('command', `the shell command that deploys $DEPLOY_VERSION (strategy ${strategy})`);
 
-  // Public checks: health-url > runbook deploy.health-url > runbook smoke checks > runbook url.
-  const healthUrl = firstDefined(inputs['health-url'], file['health-url']);
-  const checks = healthUrl
-    ? [urlCheck(healthUrl)]
-    : env?.smoke?.checks
-      ? checksSchema.parse(env.smoke.checks)
-      : env?.url
-        ? [urlCheck(env.url)]
-        : [];
-
-  const slotMap = firstDefined(inputs.slots, file.slots);
-  const slots: Slot[] = Object.entries(slotMap ?? {}).map(([name, url]) => ({
-    name,
-    check: { ...urlCheck(url), name: `${name} slot` },
-  }));
-  if (slotMap && slots.length !== 2)
-    throw new ConfigurationError(
-      `Input "slots": expected exactly two slots, each with its own health URL, such as\n` +
-        `  blue: http://10.0.0.5:8080/health\n  green: http://10.0.0.6:8080/health\n` +
-        `got ${slots.length} (${slots.map((s) => s.name).join(', ') || 'none'}).`,
-    );
+  const checks = resolvePublicChecks(inputs, runbook);
+  const slots = resolveSlots(inputs, runbook);
 
   if (strategy === 'blue-green') {
     if (!commands.switch)

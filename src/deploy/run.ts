@@ -7,8 +7,8 @@ import { publish } from '../core/report.js';
 import { loadStepRunbook } from '../core/runbook.js';
 import { deploy, RefusedToStart } from './deploy.js';
 import { getInputs, resolveConfig } from './inputs.js';
-import { createProvider } from './providers/index.js';
-import { githubRecords } from './records.js';
+import { createProvider } from '../shared/deployments/providers/index.js';
+import { githubRecords } from '../shared/deployments/records.js';
 import { failureMessage, outputs, summary } from './summary.js';
 
 export async function main(ctx: RunContext): Promise<void> {

@@ -23,6 +23,8 @@ export interface FakeGitHubOptions {
   defaultBranch?: string;
   /** Validate every response body against the OpenAPI subset and record violations in `fake.violations`. */
   validate?: boolean;
+  /** Milliseconds added before every response (benchmarks: a realistic round trip). Default 0. */
+  latencyMs?: number;
 }
 
 /** One request as the server received it. */
@@ -85,6 +87,8 @@ export interface Seeder {
     repo?: string;
     wait_timer?: number;
     reviewers?: string[];
+    /** The required-reviewers rule's prevent_self_review (default false). */
+    prevent_self_review?: boolean;
   }): Json;
   /** A branch: `behindDefault` makes auto_merge merge the default branch (202); `mergeConflict` makes it 409. */
   branch(b: {
@@ -174,6 +178,39 @@ export interface Seeder {
     owner?: string;
     repo?: string;
   }): void;
+  /** An open (default) code scanning alert; `security_severity_level` null for non-security rules. */
+  codeScanningAlert(a: {
+    security_severity_level?: 'low' | 'medium' | 'high' | 'critical' | null;
+    severity?: 'none' | 'note' | 'warning' | 'error';
+    rule?: string;
+    description?: string;
+    state?: 'open' | 'dismissed' | 'fixed';
+    tool?: string;
+    path?: string;
+    owner?: string;
+    repo?: string;
+  }): Json;
+  /** An open (default) Dependabot alert. */
+  dependabotAlert(a: {
+    severity: 'low' | 'medium' | 'high' | 'critical';
+    package?: string;
+    ecosystem?: string;
+    summary?: string;
+    state?: 'auto_dismissed' | 'dismissed' | 'fixed' | 'open';
+    manifest_path?: string;
+    owner?: string;
+    repo?: string;
+  }): Json;
+  /** An issue (numbered after the repository's issues and pulls unless `number` is given); labels by name. */
+  issue(i: {
+    title: string;
+    number?: number;
+    state?: 'open' | 'closed';
+    labels?: string[];
+    body?: string;
+    owner?: string;
+    repo?: string;
+  }): Json;
 }
 
 export type DeploymentState =
@@ -282,6 +319,10 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
   /** Git tags: `${repoKey}#${name}` -> target commit sha, and the tag object's sha when annotated. */
   const tags = new Map<string, { name: string; sha: string; tagSha?: string; message?: string }>();
   const users = new Map<string, Json>();
+  const codeScanningAlerts: Json[] = [];
+  const dependabotAlerts: Json[] = [];
+  const labels: Json[] = [];
+  const publicLabel = ({ repo: _r, ...l }: Json): Json => l;
   let nextId = 1000;
   let requestSeq = 0;
   let rateRemaining = 5000;
@@ -480,7 +521,7 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
 
   // ---- environments, checks, pulls, approvals -----------------------------
   function seedEnvironment(
-    e: { name: string; wait_timer?: number; reviewers?: string[] },
+    e: { name: string; wait_timer?: number; reviewers?: string[]; prevent_self_review?: boolean },
     repoKey: string,
   ): Json {
     const envId = id();
@@ -498,7 +539,7 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
         id: id(),
         node_id: nodeId('GateRequiredReviewer', envId),
         type: 'required_reviewers',
-        prevent_self_review: false,
+        prevent_self_review: e.prevent_self_review ?? false,
         reviewers: e.reviewers.map((login) => ({ type: 'User', reviewer: userOf(login) })),
       });
     }
@@ -775,7 +816,9 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
                 .filter((l) => typeof l === 'string')
             : [],
           assignee: null,
-          assignees: [],
+          assignees: Array.isArray(b.assignees)
+            ? b.assignees.filter((a) => typeof a === 'string').map((a) => userOf(a))
+            : [],
           milestone: null,
           locked: false,
           comments: 0,
@@ -784,6 +827,7 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
           updated_at: created,
           author_association: 'NONE',
         };
+        issue.assignee = (issue.assignees as Json[])[0] ?? null;
         state.issues.push(issue);
         return { status: 201, body: issue };
       },
@@ -905,6 +949,83 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
             },
           },
         };
+      },
+    ],
+    [
+      'GET',
+      `${R}/code-scanning/alerts`,
+      (ctx) => {
+        const q = ctx.query;
+        const items = codeScanningAlerts
+          .filter((a) => a.repoKey === ctx.repoKey)
+          .filter((a) => q.state === undefined || a.state === q.state)
+          .filter((a) => {
+            const rule = a.rule as Json;
+            return (
+              q.severity === undefined ||
+              rule.security_severity_level === q.severity ||
+              rule.severity === q.severity
+            );
+          })
+          .sort((a, b) => Number(b.number) - Number(a.number))
+          .map(({ repoKey: _k, ...a }) => a);
+        return list(ctx, items);
+      },
+    ],
+    [
+      'GET',
+      `${R}/dependabot/alerts`,
+      (ctx) => {
+        const q = ctx.query;
+        const severities = q.severity?.split(',').map((x) => x.trim());
+        const states = q.state?.split(',').map((x) => x.trim());
+        const items = dependabotAlerts
+          .filter((a) => a.repoKey === ctx.repoKey)
+          .filter((a) => states === undefined || states.includes(String(a.state)))
+          .filter(
+            (a) =>
+              severities === undefined ||
+              severities.includes(String((a.security_vulnerability as Json).severity)),
+          )
+          .sort((a, b) => Number(b.number) - Number(a.number))
+          .map(({ repoKey: _k, ...a }) => a);
+        return list(ctx, items);
+      },
+    ],
+    [
+      'GET',
+      `${R}/issues/{issue_number}`,
+      (ctx) => {
+        const n = Number(ctx.params.issue_number);
+        const issue = state.issues.find((i) => i.repository_url === ctx.repoUrl && i.number === n);
+        if (!issue) throw notFound();
+        return { status: 200, body: issue };
+      },
+    ],
+    // labels (rollback's incident issue creates the ones missing)
+    ['GET', `${R}/labels`, (ctx) => list(ctx, labels.filter((l) => l.repo === ctx.repoKey).map(publicLabel))],
+    [
+      'POST',
+      `${R}/labels`,
+      (ctx) => {
+        const name = ctx.body.name;
+        if (typeof name !== 'string' || name === '')
+          throw validationFailed('Label', 'name', 'name is missing');
+        if (labels.some((l) => l.repo === ctx.repoKey && String(l.name).toLowerCase() === name.toLowerCase()))
+          throw validationFailed('Label', 'name', 'already_exists');
+        const labelId = id();
+        const label: Json = {
+          id: labelId,
+          node_id: nodeId('Label', labelId),
+          url: `${ctx.repoUrl}/labels/${encodeURIComponent(name)}`,
+          name,
+          description: typeof ctx.body.description === 'string' ? ctx.body.description : null,
+          color: typeof ctx.body.color === 'string' ? ctx.body.color : 'ededed',
+          default: false,
+          repo: ctx.repoKey,
+        };
+        labels.push(label);
+        return { status: 201, body: publicLabel(label) };
       },
     ],
   ];
@@ -1223,6 +1344,163 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
         ...(t.annotated ? { tagSha: shaOf(`tag:${repoKey}:${t.name}`), message: t.message } : {}),
       });
     },
+    codeScanningAlert(a) {
+      const repoKey = repoKeyOf(a);
+      const number = 1 + codeScanningAlerts.filter((x) => x.repoKey === repoKey).length;
+      const created = now();
+      const url = `${repoUrlOf(repoKey)}/code-scanning/alerts/${number}`;
+      const alertState = a.state ?? 'open';
+      const alert: Json = {
+        number,
+        created_at: created,
+        updated_at: created,
+        url,
+        html_url: `https://github.com/${repoKey}/security/code-scanning/${number}`,
+        instances_url: `${url}/instances`,
+        state: alertState,
+        fixed_at: alertState === 'fixed' ? created : null,
+        dismissed_by: alertState === 'dismissed' ? userOf('octocat') : null,
+        dismissed_at: alertState === 'dismissed' ? created : null,
+        dismissed_reason: alertState === 'dismissed' ? 'false positive' : null,
+        dismissed_comment: null,
+        rule: {
+          id: a.rule ?? 'js/sql-injection',
+          severity: a.severity ?? 'error',
+          security_severity_level:
+            a.security_severity_level === undefined ? 'high' : a.security_severity_level,
+          description: a.description ?? 'Database query built from user-controlled sources',
+          name: a.rule ?? 'js/sql-injection',
+          tags: ['security'],
+        },
+        tool: { name: a.tool ?? 'CodeQL', guid: null, version: '2.20.0' },
+        most_recent_instance: {
+          ref: `refs/heads/${defaultBranch}`,
+          analysis_key: '.github/workflows/codeql.yml:analyze',
+          environment: '{}',
+          category: '.github/workflows/codeql.yml:analyze',
+          state: alertState,
+          commit_sha: resolveSha(repoKey, defaultBranch),
+          message: { text: a.description ?? 'This query depends on a user-provided value.' },
+          location: {
+            path: a.path ?? 'src/db.js',
+            start_line: 10,
+            end_line: 10,
+            start_column: 5,
+            end_column: 20,
+          },
+          classifications: [],
+        },
+        repoKey,
+      };
+      codeScanningAlerts.push(alert);
+      const { repoKey: _k, ...shown } = alert;
+      return shown;
+    },
+    dependabotAlert(a) {
+      const repoKey = repoKeyOf(a);
+      const number = 1 + dependabotAlerts.filter((x) => x.repoKey === repoKey).length;
+      const created = now();
+      const pkg = { ecosystem: a.ecosystem ?? 'npm', name: a.package ?? 'lodash' };
+      const vulnerability: Json = {
+        package: pkg,
+        severity: a.severity,
+        vulnerable_version_range: '< 4.17.21',
+        first_patched_version: { identifier: '4.17.21' },
+      };
+      const ghsa = `GHSA-${String(number).padStart(4, '0')}-fake-xxxx`;
+      const alertState = a.state ?? 'open';
+      const alert: Json = {
+        number,
+        state: alertState,
+        dependency: {
+          package: pkg,
+          manifest_path: a.manifest_path ?? 'package-lock.json',
+          scope: 'runtime',
+          relationship: 'direct',
+        },
+        security_advisory: {
+          ghsa_id: ghsa,
+          cve_id: null,
+          summary: a.summary ?? `Prototype pollution in ${pkg.name}`,
+          description: 'A vulnerability in a dependency.',
+          vulnerabilities: [vulnerability],
+          severity: a.severity,
+          cvss: { score: 7.4, vector_string: null },
+          cwes: [],
+          identifiers: [{ type: 'GHSA', value: ghsa }],
+          references: [{ url: `https://github.com/advisories/${ghsa}` }],
+          published_at: created,
+          updated_at: created,
+          withdrawn_at: null,
+        },
+        security_vulnerability: vulnerability,
+        url: `${repoUrlOf(repoKey)}/dependabot/alerts/${number}`,
+        html_url: `https://github.com/${repoKey}/security/dependabot/${number}`,
+        created_at: created,
+        updated_at: created,
+        dismissed_at: null,
+        dismissed_by: null,
+        dismissed_reason: null,
+        dismissed_comment: null,
+        fixed_at: null,
+        auto_dismissed_at: null,
+        repoKey,
+      };
+      dependabotAlerts.push(alert);
+      const { repoKey: _k, ...shown } = alert;
+      return shown;
+    },
+    issue(i) {
+      const repoKey = repoKeyOf(i);
+      const repoUrl = repoUrlOf(repoKey);
+      const number =
+        i.number ??
+        1 +
+          state.issues.filter((x) => x.repository_url === repoUrl).length +
+          pulls.filter(inPullRepo(repoKey)).length;
+      const issueId = id();
+      const url = `${repoUrl}/issues/${number}`;
+      const created = now();
+      const closed = i.state === 'closed';
+      const issue: Json = {
+        id: issueId,
+        node_id: nodeId('Issue', issueId),
+        url,
+        repository_url: repoUrl,
+        labels_url: `${url}/labels{/name}`,
+        comments_url: `${url}/comments`,
+        events_url: `${url}/events`,
+        html_url: `https://github.com/${repoKey}/issues/${number}`,
+        number,
+        state: i.state ?? 'open',
+        title: i.title,
+        body: i.body ?? null,
+        user: userOf('octocat'),
+        labels: (i.labels ?? []).map((name) => {
+          const labelId = id();
+          return {
+            id: labelId,
+            node_id: nodeId('Label', labelId),
+            url: `${repoUrl}/labels/${encodeURIComponent(name)}`,
+            name,
+            color: 'ededed',
+            default: false,
+            description: null,
+          };
+        }),
+        assignee: null,
+        assignees: [],
+        milestone: null,
+        locked: false,
+        comments: 0,
+        closed_at: closed ? created : null,
+        created_at: created,
+        updated_at: created,
+        author_association: 'MEMBER',
+      };
+      state.issues.push(issue);
+      return issue;
+    },
   };
 
   // ---- HTTP -------------------------------------------------------------------
@@ -1340,6 +1618,7 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
       const body = await readBody(req);
       requests.push({ method, path: url.pathname, query, headers: req.headers, body });
       requestSeq++;
+      if (opts.latencyMs) await new Promise((r) => setTimeout(r, opts.latencyMs));
       let result: Result;
       try {
         result = handle(method, url.pathname, query, body, req.headers);

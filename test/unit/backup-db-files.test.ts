@@ -11,7 +11,7 @@ import {
   readSqlDump,
   tableFromSqlLine,
   tablesFromToc,
-} from '../../src/backup-db/archive.js';
+} from '../../src/shared/backups/archive.js';
 import {
   backupPaths,
   checksum,
@@ -20,8 +20,8 @@ import {
   readManifest,
   safeNamePart,
   timestamp,
-} from '../../src/backup-db/files.js';
-import { resolveBackupFolder } from '../../src/backup-db/restore.js';
+} from '../../src/shared/backups/files.js';
+import { resolveBackupFolder } from '../../src/shared/backups/restore.js';
 import { SqlRowCounter } from '../../src/backup-db/sql-rows.js';
 
 const sha = (b: string | Buffer) => createHash('sha256').update(b).digest('hex');

@@ -8,9 +8,13 @@ import type { MonitorResult } from '../../src/core/monitor.js';
 import { SecretRegistry } from '../../src/core/secrets.js';
 import { deploy, RefusedToStart, type DeployDeps } from '../../src/deploy/deploy.js';
 import { inputSchema, parseCanarySteps, resolveConfig, type DeployConfig } from '../../src/deploy/inputs.js';
-import { ProviderError, type Provider } from '../../src/deploy/provider.js';
-import { CommandProvider } from '../../src/deploy/providers/command.js';
-import type { DeploymentRecords, PreviousDeployment, RunningDeployment } from '../../src/deploy/records.js';
+import { ProviderError, type Provider } from '../../src/shared/deployments/provider.js';
+import { CommandProvider } from '../../src/shared/deployments/providers/command.js';
+import type {
+  DeploymentRecords,
+  PreviousDeployment,
+  RunningDeployment,
+} from '../../src/shared/deployments/records.js';
 import { failureMessage, summary } from '../../src/deploy/summary.js';
 
 const parse = (raw: Record<string, string>) => inputSchema.parse({ runbook: '', token: 'ghs_x123', ...raw });

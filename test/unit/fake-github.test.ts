@@ -201,9 +201,47 @@ describe('fake GitHub through Octokit', () => {
     await gh.rest.repos.deleteDeployment({ ...repo, deployment_id: id });
     await assert.rejects(gh.rest.repos.getDeployment({ ...repo, deployment_id: id }), { status: 404 });
 
+    fake.seed.artifact({ name: 'backup-production-1', run_id: 5 });
+    const artifacts = await gh.rest.actions.listArtifactsForRepo({ ...repo, name: 'backup-production-1' });
+    assert.equal(artifacts.data.artifacts[0]?.workflow_run?.id, 5);
+    fake.seed.tag({ name: 'v1.0.0', sha: 'c'.repeat(40), annotated: true });
+    const refs = await gh.rest.git.listMatchingRefs({ ...repo, ref: 'tags/v1' });
+    assert.equal(refs.data[0]?.object.type, 'tag');
+    const tag = await gh.rest.git.getTag({ ...repo, tag_sha: refs.data[0]!.object.sha });
+    assert.equal(tag.data.object.sha, 'c'.repeat(40));
+    // preflight-check: alerts and a labelled issue.
+    fake.seed.codeScanningAlert({ security_severity_level: 'high' });
+    fake.seed.dependabotAlert({ severity: 'critical' });
+    const ticket = fake.seed.issue({ title: 'CHG: release', labels: ['change-approved'] });
+    assert.equal((await gh.rest.codeScanning.listAlertsForRepo({ ...repo, state: 'open' })).data.length, 1);
+    assert.equal(
+      (await gh.rest.dependabot.listAlertsForRepo({ ...repo, state: 'open', severity: 'high,critical' })).data
+        .length,
+      1,
+    );
+    const got = await gh.rest.issues.get({ ...repo, issue_number: Number(ticket.number) });
+    assert.deepEqual(
+      got.data.labels.map((l) => (typeof l === 'string' ? l : l.name)),
+      ['change-approved'],
+    );
+    // Labels (rollback creates the incident labels that are missing) and issue assignees.
+    assert.deepEqual((await gh.rest.issues.listLabelsForRepo(repo)).data, []);
+    const label = await gh.rest.issues.createLabel({ ...repo, name: 'incident', color: 'b60205' });
+    assert.equal(label.status, 201);
+    assert.deepEqual(
+      (await gh.rest.issues.listLabelsForRepo(repo)).data.map((l) => l.name),
+      ['incident'],
+    );
+    await assert.rejects(gh.rest.issues.createLabel({ ...repo, name: 'Incident' }), { status: 422 });
+    const assigned = await gh.rest.issues.create({ ...repo, title: 'Rollback', assignees: ['oncall'] });
+    assert.deepEqual(
+      assigned.data.assignees?.map((a) => a.login),
+      ['oncall'],
+    );
+
     const unexercised = Object.keys(loadSubset().operations).filter((op) => fake.count(op) === 0);
     assert.deepEqual(unexercised, []);
-    assert.equal(fake.requests.length, 22);
+    assert.equal(fake.requests.length, 33);
     assert.deepEqual(fake.violations, []);
   });
 

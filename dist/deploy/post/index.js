@@ -9769,6 +9769,83 @@ class Deployments {
         return out;
     }
 }
+/**
+ * Artifacts of the repository, newest first: those named exactly `name` (one filtered request), or those whose
+ * name starts with `namePrefix` (GitHub cannot filter by prefix, so pages of 100 are read until `max` matches or
+ * `maxPages` pages). Expired artifacts are included (their `expired` flag set) so callers can say so.
+ */
+async function listArtifacts(octokit, target, o = {}) {
+    const max = o.max ?? 100;
+    const maxPages = o.maxPages ?? 10;
+    const out = [];
+    try {
+        let page = 0;
+        for await (const { data } of octokit.paginate.iterator(octokit.rest.actions.listArtifactsForRepo, {
+            ...target,
+            per_page: 100,
+            ...(o.name ? { name: o.name } : {}),
+        })) {
+            for (const a of data) {
+                if (o.namePrefix !== undefined && !a.name.startsWith(o.namePrefix))
+                    continue;
+                out.push({
+                    id: a.id,
+                    name: a.name,
+                    sizeBytes: a.size_in_bytes,
+                    createdAt: a.created_at ?? '',
+                    expiresAt: a.expires_at ?? undefined,
+                    expired: a.expired,
+                    runId: a.workflow_run?.id ?? undefined,
+                    headSha: a.workflow_run?.head_sha ?? undefined,
+                    url: a.url,
+                });
+                if (out.length >= max)
+                    return out;
+            }
+            if (++page >= maxPages)
+                break;
+        }
+    }
+    catch (err) {
+        throw toGitHubError(err, 'Listing workflow artifacts', {
+            ...target,
+            permission: 'actions=read',
+            notFound: 'the repository was',
+        });
+    }
+    return out;
+}
+/**
+ * Names of the tags (without `refs/tags/`) that point at commit `sha`, optionally only those starting with
+ * `prefix`. Annotated tags are followed to their commit (one request each; lightweight tags cost nothing).
+ */
+async function tagsAt(octokit, target, sha, prefix = '') {
+    const what = `Listing tags${prefix ? ` starting with ${prefix}` : ''}`;
+    const call = async (fn) => {
+        try {
+            return await fn();
+        }
+        catch (err) {
+            throw toGitHubError(err, what, {
+                ...target,
+                permission: 'contents=read',
+                notFound: 'the repository was',
+            });
+        }
+    };
+    const refs = await call(() => octokit.paginate(octokit.rest.git.listMatchingRefs, { ...target, ref: `tags/${prefix}`, per_page: 100 }));
+    const names = [];
+    for (const r of refs) {
+        let commit = r.object.sha;
+        if (r.object.type === 'tag') {
+            const { data } = await call(() => octokit.rest.git.getTag({ ...target, tag_sha: r.object.sha }));
+            commit = data.object.sha;
+        }
+        if (commit === sha)
+            names.push(r.ref.replace(/^refs\/tags\//, ''));
+    }
+    return names;
+}
 
 ;// CONCATENATED MODULE: ./src/deploy/cleanup.ts
 /**

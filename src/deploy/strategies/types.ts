@@ -7,7 +7,7 @@ import type { CheckSpec } from '../../core/checks.js';
 import type { Logger } from '../../core/log.js';
 import type { MonitorResult } from '../../core/monitor.js';
 import type { DeployConfig, StrategyName } from '../inputs.js';
-import type { OperationOptions, Provider, Release } from '../provider.js';
+import type { OperationOptions, Provider, Release } from '../../shared/deployments/provider.js';
 
 export interface Undo {
   /** What undoing does, for messages: "switch traffic back to blue". */

@@ -8,8 +8,8 @@
  * Every operation either completes or throws a ProviderError saying what failed, bounded by its timeout and
  * stopped when `signal` aborts.
  */
-import type { ProcessRunner } from '../core/proc.js';
-import type { Logger } from '../core/log.js';
+import type { ProcessRunner } from '../../core/proc.js';
+import type { Logger } from '../../core/log.js';
 
 export interface Release {
   environment: string;

@@ -1,12 +1,12 @@
 /** mode: restore — put a backup back into a database (rollback, emergencies). */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { describeTarget } from '../core/db.js';
-import { CheckFailure, ConfigurationError } from '../core/errors.js';
-import { formatDuration } from '../core/inputs.js';
-import { checkDecrypts, openDecrypted, recipientsOf } from '../shared/backups/encryption.js';
+import { describeTarget } from '../../core/db.js';
+import { CheckFailure, ConfigurationError } from '../../core/errors.js';
+import { formatDuration } from '../../core/inputs.js';
+import { checkDecrypts, openDecrypted, recipientsOf } from './encryption.js';
 import { restoreDump } from './archive.js';
-import { dbClient, type BackupContext } from './backup.js';
+import { dbClient, type BackupContext } from './client.js';
 import {
   checksum,
   compareTables,
@@ -15,7 +15,7 @@ import {
   readManifest,
   type Manifest,
 } from './files.js';
-import type { BackupConfig } from './inputs.js';
+import type { RestoreSettings as BackupConfig } from './client.js';
 
 export interface RestoreResult {
   manifest: Manifest;
@@ -96,7 +96,7 @@ export async function runRestore(config: BackupConfig, ctx: BackupContext): Prom
     throw new ConfigurationError(
       `Input "backup": it is a ${manifest.engine} backup and "database-url" is a ${target.engine} database. Nothing was changed.`,
     );
-  if (manifest.encrypted) await checkEncryptedBackup(manifest, dumpPath, config.identities, ctx);
+  if (manifest.encrypted) await checkEncryptedBackup(manifest, dumpPath, config.identities ?? [], ctx);
   const client = dbClient(target, config, ctx);
   try {
     const server = await client.serverVersion();
@@ -126,7 +126,7 @@ export async function runRestore(config: BackupConfig, ctx: BackupContext): Prom
             clean: true,
             noOwner: false,
             timeoutMs: config.timeoutMs,
-            open: manifest.encrypted ? () => openDecrypted(dumpPath, config.identities) : undefined,
+            open: manifest.encrypted ? () => openDecrypted(dumpPath, config.identities ?? []) : undefined,
           },
           ctx,
         ).catch((e: unknown) => {

@@ -1,5 +1,5 @@
 /** Picks the provider named by the `provider` input. A new provider is one more case here. */
-import type { DeployConfig } from '../inputs.js';
+import type { DeploymentSettings as DeployConfig } from '../settings.js';
 import type { Provider, ProviderContext } from '../provider.js';
 import { CommandProvider } from './command.js';
 

@@ -3,10 +3,10 @@
  * environment's deployments, read the newest one's status, create, in_progress, final status).
  * `DeploymentRecords` is an interface so the orchestrator's logic can be tested with plain objects.
  */
-import type { RunContext } from '../core/context.js';
-import { createOctokit, Deployments, type DeploymentState } from '../core/github.js';
-import type { BackupRecord } from '../shared/backups/handoff.js';
-import type { DeployConfig, StrategyName } from './inputs.js';
+import type { RunContext } from '../../core/context.js';
+import { createOctokit, Deployments, type DeploymentState } from '../../core/github.js';
+import type { BackupRecord } from '../backups/handoff.js';
+import type { DeploymentSettings as DeployConfig, StrategyName } from './settings.js';
 
 /** What deploy stores in the deployment payload, and reads back from the last successful one. */
 export interface DeployPayload {

@@ -4,7 +4,7 @@ import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import type { Engine } from '../core/db.js';
+import type { Engine } from '../../core/db.js';
 
 export type DumpFormat = 'custom' | 'directory' | 'plain';
 

@@ -9,8 +9,8 @@
  *   DEPLOY_WEIGHT            percent of traffic for DEPLOY_SLOT (weight-command); 100 for switch-command
  *   DEPLOY_OPERATION         deploy, switch, weight or rollback
  */
-import { describeExit, shellCommand, tail } from '../../core/proc.js';
-import type { DeployCommands } from '../inputs.js';
+import { describeExit, shellCommand, tail } from '../../../core/proc.js';
+import type { DeployCommands } from '../settings.js';
 import {
   ProviderError,
   type OperationOptions,

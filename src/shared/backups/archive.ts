@@ -6,10 +6,10 @@ import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { createInterface } from 'node:readline';
-import type { RunContext } from '../core/context.js';
-import { pgDbnameArg, type DatabaseClient, type Engine } from '../core/db.js';
-import { describeExit, tail } from '../core/proc.js';
-import { formatDuration } from '../core/inputs.js';
+import type { RunContext } from '../../core/context.js';
+import { pgDbnameArg, type DatabaseClient, type Engine } from '../../core/db.js';
+import { describeExit, tail } from '../../core/proc.js';
+import { formatDuration } from '../../core/inputs.js';
 import type { DumpFormat } from './files.js';
 
 export type ArchiveContext = Pick<RunContext, 'exec' | 'signal' | 'log'>;

@@ -1,0 +1,57 @@
+/** rollback: parse inputs, merge the runbook, read the history, plan, and (mode apply) roll back; publish. */
+import * as core from '@actions/core';
+import { runAction } from '../core/action.js';
+import type { RunContext } from '../core/context.js';
+import { CheckFailure, ConfigurationError } from '../core/errors.js';
+import { publish } from '../core/report.js';
+import { loadStepRunbook } from '../core/runbook.js';
+import { runRestore } from '../shared/backups/restore.js';
+import { createProvider } from '../shared/deployments/providers/index.js';
+import { githubRecords } from './github.js';
+import { DEFAULTS, getInputs, resolveConfig } from './inputs.js';
+import { PlanOnlyRefusal, rollback } from './rollback.js';
+import { failureMessage, outputs, summary } from './summary.js';
+
+export async function main(ctx: RunContext): Promise<void> {
+  const inputs = getInputs();
+  ctx.secrets.add(inputs.token);
+  ctx.secrets.addUrl(inputs['database-url']);
+  const runbook = loadStepRunbook(inputs, ctx);
+  const config = resolveConfig(inputs, runbook, {
+    workspace: ctx.repo.workspace,
+    sha: ctx.repo.sha || ctx.repo.ref,
+    env: ctx.env,
+    secrets: ctx.secrets,
+  });
+  const records = githubRecords(config, ctx);
+  const provider = createProvider(config, { exec: ctx.exec, log: ctx.log });
+  const database = config.database;
+  let report;
+  try {
+    report = await rollback(config, ctx, {
+      records,
+      provider,
+      restore: database
+        ? (file) =>
+            runRestore(
+              {
+                target: database,
+                backup: file,
+                timeoutMs: config.commandTimeoutMs,
+                connectTimeoutMs: DEFAULTS.connectTimeoutMs,
+              },
+              ctx,
+            )
+        : undefined,
+      onCreated: (id) => core.saveState('deployment-id', String(id)),
+      onFinal: (state) => core.saveState('deployment-final', state),
+    });
+  } catch (e) {
+    if (e instanceof PlanOnlyRefusal) throw new ConfigurationError(e.message);
+    throw e;
+  }
+  publish(ctx.sink, ctx.secrets, outputs(report), report, summary(report));
+  if (report.status === 'failure') throw new CheckFailure(failureMessage(report));
+}
+
+export const run = (): Promise<void> => runAction('rollback', main);
