@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { benchBundles } from './bundles.js';
 import { benchPreflight } from './preflight-check.js';
+import { benchRunbook } from './runbook.js';
 import { benchSmokeTest } from './smoke-test.js';
 
 const script = (name: string) => async () => {
@@ -19,8 +20,9 @@ const benches: Record<string, () => Promise<void>> = {
   bundles: () => benchBundles(),
   'smoke-test': () => benchSmokeTest(),
   'preflight-check': () => benchPreflight(),
+  runbook: () => Promise.resolve(benchRunbook()),
   ...Object.fromEntries(
-    ['backup-db', 'run-migrations', 'deploy', 'rollback']
+    ['backup-db', 'run-migrations', 'deploy', 'rollback', 'record-deployment']
       .filter((n) => existsSync(path.join(import.meta.dirname, `${n}.ts`)))
       .map((n) => [n, script(n)]),
   ),

@@ -59,6 +59,13 @@ export const OPERATIONS = [
   `GET ${R}/issues/{issue_number}`,
   `GET ${R}/labels`,
   `POST ${R}/labels`,
+  // record-deployment: durable records branch, tags
+  `GET ${R}/contents/{path}`,
+  `PUT ${R}/contents/{path}`,
+  `GET ${R}/git/ref/{ref}`,
+  `POST ${R}/git/refs`,
+  `POST ${R}/git/trees`,
+  `POST ${R}/git/commits`,
 ];
 
 /** Schema keywords that carry no validation meaning and only cost bytes. */

@@ -1,15 +1,28 @@
 /** mode: backup — dump, checksum, manifest, verification. */
-import { createWriteStream, mkdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  createWriteStream,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  rmSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import type { Duplex } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import path from 'node:path';
+import { randomBytes } from 'node:crypto';
 import {
   DatabaseClient,
   PgSnapshotSession,
   countRows,
   describeTarget,
   listTables,
+  mysqlDatabaseArgs,
+  quoteIdent,
   tableKey,
   type ServerVersion,
 } from '../core/db.js';
@@ -36,6 +49,14 @@ import { SqlRowCounter } from './sql-rows.js';
 import type { BackupConfig, VerifyLevel } from './inputs.js';
 
 export { dbClient, type BackupContext };
+
+/**
+ * Where the run records what it leaves behind until it is done (the GitHub state the post step reads), so that a
+ * run killed with SIGKILL is cleaned up by its post step: the dump being written, the scratch database.
+ */
+export interface BackupHooks {
+  saveState?: (name: 'dump' | 'scratch-database', value: string) => void;
+}
 
 export interface VerificationResult {
   level: VerifyLevel;
@@ -76,6 +97,35 @@ export function ensureWritableDirectory(dir: string): void {
   }
 }
 
+/**
+ * Create the dump's file (0600) or directory (0700) exclusively: a name another run holds fails here (EEXIST)
+ * instead of being truncated. pg_dump then writes into what we created, keeping its mode.
+ */
+export function createBackupTarget(dump: string, directory: boolean): void {
+  try {
+    if (directory) mkdirSync(dump, { mode: 0o700 });
+    else closeSync(openSync(dump, 'wx', 0o600));
+  } catch (e) {
+    throw new Error(
+      `Cannot create the backup ${dump}: ${errorMessage(e)}. Nothing was dumped, and no existing file was touched.` +
+        ((e as NodeJS.ErrnoException).code === 'EEXIST'
+          ? ' Another run wrote a backup of the same name; run the step again (names carry a random part).'
+          : ''),
+      { cause: e },
+    );
+  }
+}
+
+/** A directory-format dump's files as 0600 and its folders as 0700 (pg_dump creates them by its umask). */
+function restrictTree(dir: string): void {
+  chmodSync(dir, 0o700);
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) restrictTree(p);
+    else if (e.isFile()) chmodSync(p, 0o600);
+  }
+}
+
 interface DumpOutcome {
   client: { tool: string; version: string };
   tables: { name: string; rows: number }[];
@@ -83,7 +133,11 @@ interface DumpOutcome {
   durationMs: number;
 }
 
-export async function runBackup(config: BackupConfig, ctx: BackupContext): Promise<BackupResult> {
+export async function runBackup(
+  config: BackupConfig,
+  ctx: BackupContext,
+  hooks: BackupHooks = {},
+): Promise<BackupResult> {
   const started = ctx.clock.now();
   const target = config.target!;
   ensureWritableDirectory(config.directory);
@@ -121,12 +175,16 @@ export async function runBackup(config: BackupConfig, ctx: BackupContext): Promi
       createdAt,
       target.engine,
       config.format,
+      { runId: ctx.repo.runId, runAttempt: ctx.repo.runAttempt },
       encrypted,
     );
     if (encrypted)
       ctx.log.info(
         `Encrypting to ${config.recipients.length} age recipient(s) as the dump streams out: ${config.recipients.join(', ')}`,
       );
+    // Created exclusively before the dump: never another backup's file (which the cleanup below would remove).
+    createBackupTarget(paths.dump, target.engine === 'postgres' && config.format === 'directory');
+    hooks.saveState?.('dump', paths.dump);
     let outcome: DumpOutcome;
     try {
       outcome = await ctx.log.group(`Dumping ${describeTarget(target)} to ${paths.dump}`, () =>
@@ -134,10 +192,12 @@ export async function runBackup(config: BackupConfig, ctx: BackupContext): Promi
       );
     } catch (e) {
       rmSync(paths.dump, { recursive: true, force: true });
+      hooks.saveState?.('dump', '');
       throw e;
     }
+    if (target.engine === 'postgres' && config.format === 'directory') restrictTree(paths.dump);
     const sums = await checksum(paths.dump);
-    writeFileSync(paths.checksum, sums.listing);
+    writeFileSync(paths.checksum, sums.listing, { mode: 0o600, flag: 'wx' });
     ctx.log.info(
       `Wrote ${paths.dump} (${formatBytes(sums.sizeBytes)}, sha256 ${sums.sha256}) in ${formatDuration(outcome.durationMs)}`,
     );
@@ -168,13 +228,14 @@ export async function runBackup(config: BackupConfig, ctx: BackupContext): Promi
       ...(encrypted ? { encrypted: true, recipients: config.recipients } : { encrypted: false }),
     };
 
-    const verification = await verifyBackup(manifest, paths.dump, readTool?.path, client, config, ctx);
+    const verification = await verifyBackup(manifest, paths.dump, readTool?.path, client, config, ctx, hooks);
     manifest.verification = {
       level: verification.level,
       passed: verification.passed,
       detail: verification.detail,
     };
     writeManifest(paths.manifest, manifest);
+    hooks.saveState?.('dump', '');
     return {
       manifest,
       manifestPath: paths.manifest,
@@ -216,7 +277,7 @@ function dumpArgs(
     '--default-character-set=utf8mb4',
   ];
   if (server.flavor === 'mysql') args.push('--set-gtid-purged=OFF');
-  args.push(config.target!.database);
+  args.push(...mysqlDatabaseArgs(config.target!.database));
   return args;
 }
 
@@ -297,7 +358,7 @@ async function dump(
   const list = await client.listTables();
   const counter = new SqlRowCounter();
   const gzip = createGzip({ level: 6 });
-  const out = createWriteStream(file, { mode: 0o600 });
+  const out = createWriteStream(file, { flags: 'r+' }); // created exclusively (0600) by createBackupTarget
   const writing = config.recipients.length
     ? pipeline(counter, gzip, await encryptingStream(config.recipients), out)
     : pipeline(counter, gzip, out);
@@ -325,7 +386,8 @@ async function encryptedFile(
   recipients: readonly string[],
 ): Promise<{ input: Duplex; written: Promise<void> }> {
   const encryptor = await encryptingStream(recipients);
-  const written = pipeline(encryptor, createWriteStream(file, { mode: 0o600 }));
+  // The file was created exclusively (0600) by createBackupTarget.
+  const written = pipeline(encryptor, createWriteStream(file, { flags: 'r+' }));
   written.catch(() => undefined);
   return { input: encryptor, written };
 }
@@ -364,6 +426,7 @@ export async function verifyBackup(
   source: DatabaseClient,
   config: BackupConfig,
   ctx: BackupContext,
+  hooks: BackupHooks = {},
 ): Promise<VerificationResult> {
   const started = ctx.clock.now();
   const level = config.verify;
@@ -412,7 +475,7 @@ export async function verifyBackup(
     });
   const result = await ctx.log.group(
     `Verifying ${path.basename(dumpPath)} by restoring it into a scratch database`,
-    () => verifyByRestore(manifest, dumpPath, readTool!, source, config, ctx, done),
+    () => verifyByRestore(manifest, dumpPath, readTool!, source, config, ctx, done, hooks),
   );
   // Including the scratch database's drop (PostgreSQL checkpoints on DROP DATABASE).
   return { ...result, durationMs: Math.round(ctx.clock.now() - started) };
@@ -431,14 +494,16 @@ async function verifyByRestore(
     differences?: string[],
     restored?: Record<string, number>,
   ) => VerificationResult,
+  hooks: BackupHooks,
 ): Promise<VerificationResult> {
   let scratch: DatabaseClient;
   let created: string | undefined;
   if (config.verifyTarget) {
     scratch = dbClient(config.verifyTarget, config, ctx);
   } else {
-    const suffix = `_verify_${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
-    created = `${manifest.database.slice(0, 63 - suffix.length)}${suffix}`;
+    await dropStaleScratchDatabases(source, manifest.database, config, ctx);
+    created = scratchDatabaseName(manifest.database, ctx.clock.date());
+    hooks.saveState?.('scratch-database', created);
     try {
       await source.createDatabase(created, {
         template: 'template0',
@@ -496,6 +561,7 @@ async function verifyByRestore(
           cleaner.dispose();
         }
         ctx.log.info(`Dropped the scratch database ${created}`);
+        hooks.saveState?.('scratch-database', '');
       } catch (e) {
         ctx.log.warning(
           `Could not drop the scratch database ${created}: ${errorMessage(e)}. Drop it by hand: DROP DATABASE ${created};`,
@@ -504,4 +570,77 @@ async function verifyByRestore(
     }
     if (scratch !== source) scratch.dispose();
   }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Scratch databases: a recognisable name with the time it was made, so one a killed run left behind is found.
+
+/** `<database>_verify_<ms since epoch, base 36>_<4 hex>`: at most 63 bytes. */
+export function scratchDatabaseName(database: string, now: Date): string {
+  const suffix = `_verify_${now.getTime().toString(36)}_${randomBytes(2).toString('hex')}`;
+  let base = database;
+  while (Buffer.byteLength(base + suffix, 'utf8') > 63) base = [...base].slice(0, -1).join('');
+  return `${base}${suffix}`;
+}
+
+const SCRATCH_SUFFIX = /_verify_([0-9a-z]{6,10})_[0-9a-f]{4}$/;
+
+/** When the scratch database `name` was made, from its name; undefined when it is not one of ours. */
+export function scratchDatabaseTime(name: string): number | undefined {
+  const m = SCRATCH_SUFFIX.exec(name);
+  if (!m) return undefined;
+  const t = parseInt(m[1]!, 36);
+  return Number.isFinite(t) ? t : undefined;
+}
+
+/**
+ * Drop the scratch databases of `database` that a killed run left behind: named as `scratchDatabaseName` makes
+ * them, older than twice the step's timeout (at least an hour, so a concurrent run's restore is never touched),
+ * and with nobody connected (PostgreSQL refuses DROP DATABASE without FORCE while anyone is). Best effort: a
+ * failure is logged, never fails the backup.
+ */
+export async function dropStaleScratchDatabases(
+  source: DatabaseClient,
+  database: string,
+  config: Pick<BackupConfig, 'timeoutMs'>,
+  ctx: Pick<BackupContext, 'clock' | 'log'>,
+): Promise<string[]> {
+  const staleMs = Math.max(3_600_000, 2 * config.timeoutMs);
+  const now = ctx.clock.date().getTime();
+  const dropped: string[] = [];
+  try {
+    const rows = await source.query(
+      source.engine === 'postgres'
+        ? `SELECT d.datname FROM pg_catalog.pg_database d WHERE d.datname LIKE '%\\_verify\\_%'
+             AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_stat_activity a WHERE a.datname = d.datname);`
+        : `SELECT s.schema_name FROM information_schema.schemata s WHERE s.schema_name LIKE '%\\_verify\\_%'
+             AND NOT EXISTS (SELECT 1 FROM information_schema.processlist p WHERE p.db = s.schema_name);`,
+      'Looking for scratch databases left by a killed run',
+      60_000,
+    );
+    for (const [name] of rows) {
+      if (!name) continue;
+      const at = scratchDatabaseTime(name);
+      if (at === undefined || now - at < staleMs) continue;
+      // Only this database's: the scratch name is the source's name (cut to fit) and the suffix.
+      const base = name.replace(SCRATCH_SUFFIX, '');
+      if (!base || !database.startsWith(base)) continue;
+      try {
+        await source.query(
+          `DROP DATABASE IF EXISTS ${quoteIdent(source.engine, name)};`,
+          `Dropping the stale scratch database "${name}"`,
+          60_000,
+        );
+        dropped.push(name);
+        ctx.log.info(
+          `Dropped the scratch database ${name}, left by a run that was killed ${formatDuration(now - at)} ago.`,
+        );
+      } catch (e) {
+        ctx.log.info(`Left the scratch database ${name} in place: ${errorMessage(e).split('\n')[0]}`);
+      }
+    }
+  } catch (e) {
+    ctx.log.info(`Could not look for stale scratch databases: ${errorMessage(e).split('\n')[0]}`);
+  }
+  return dropped;
 }

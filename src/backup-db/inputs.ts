@@ -4,10 +4,14 @@ import { z } from 'zod';
 import { parseDatabaseUrl, type DatabaseTarget, type Engine } from '../core/db.js';
 import { ConfigurationError } from '../core/errors.js';
 import {
+  DAY,
   duration,
+  HOUR,
+  MINUTE,
   integer,
   list,
   oneOf,
+  name,
   optional,
   parseInputs,
   readRawInputs,
@@ -27,7 +31,7 @@ export const inputSchema = z.object({
   mode: optional(oneOf(MODES)),
   'database-url': z.string(),
   engine: optional(oneOf(['postgres', 'mysql'])),
-  environment: optional(text()),
+  environment: optional(name('an environment name', 255)),
   name: optional(
     z
       .string()
@@ -45,12 +49,12 @@ export const inputSchema = z.object({
   'client-path': optional(text()),
   backup: optional(text()),
   confirm: optional(text()),
-  'max-age': optional(duration()),
-  timeout: optional(duration()),
-  'connect-timeout': optional(duration()),
+  'max-age': optional(duration({ min: 1, max: 366 * DAY })),
+  timeout: optional(duration({ min: 1, max: 72 * HOUR })),
+  'connect-timeout': optional(duration({ min: 1000, max: 10 * MINUTE })),
   'encrypt-to': optional(list()),
   'decrypt-identity': z.string(),
-  retention: optional(duration()),
+  retention: optional(duration({ min: 1, max: 366 * DAY })),
   token: z.string(),
   runbook: z.string(),
 });

@@ -1,4 +1,5 @@
 /** backup-db: parse inputs, merge the runbook, then back up, restore or check the age of backups; publish. */
+import * as core from '@actions/core';
 import { runAction } from '../core/action.js';
 import type { RunContext } from '../core/context.js';
 import { CheckFailure } from '../core/errors.js';
@@ -30,7 +31,7 @@ export async function main(ctx: RunContext): Promise<void> {
   });
 
   if (config.mode === 'backup') {
-    const r = await runBackup(config, ctx);
+    const r = await runBackup(config, ctx, { saveState: (name, value) => core.saveState(name, value) });
     publish(ctx.sink, ctx.secrets, out.backupOutputs(r), out.backupReport(r), out.backupSummary(r));
     if (r.verification.passed === false) throw new CheckFailure(out.backupFailure(r));
   } else if (config.mode === 'restore') {

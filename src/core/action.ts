@@ -6,16 +6,18 @@
 import * as core from '@actions/core';
 import { createContext, type RunContext } from './context.js';
 import { CheckFailure, ConfigurationError, errorMessage } from './errors.js';
+import { neutralise } from './safe-line.js';
 
 export async function runAction(
   actionName: string,
   main: (ctx: RunContext) => Promise<void>,
   makeContext: () => RunContext = createContext,
 ): Promise<void> {
-  let redact = (s: string) => s;
+  // Every message goes through the secrets registry, then is made unable to start a workflow command.
+  let redact = (s: string) => neutralise(s);
   try {
     const ctx = makeContext();
-    redact = (s) => ctx.secrets.redact(s);
+    redact = (s) => neutralise(ctx.secrets.redact(s));
     await main(ctx);
   } catch (e) {
     if (e instanceof ConfigurationError)

@@ -4,8 +4,10 @@
  */
 import { z } from 'zod';
 import type { Clock } from './clock.js';
-import { duration, quote } from './inputs.js';
+import { duration, MINUTE, quote } from './inputs.js';
+import { CONTROL_CHARS } from './safe-line.js';
 import { probe, retryUntil, type BackoffOptions, type ProbeResult } from './http.js';
+import { basicCredential } from './secrets.js';
 
 const statusItem = z.union([
   z.number().int().min(100).max(599),
@@ -20,12 +22,20 @@ export const expectSchema = z
     status: z.union([statusItem, z.array(statusItem).min(1)]).optional(),
     'body-contains': z.union([z.string(), z.array(z.string())]).optional(),
     json: z.record(z.string(), z.unknown()).optional(),
-    'max-latency': duration().optional(),
+    'max-latency': duration({ max: 10 * MINUTE }).optional(),
   })
   .default({});
 
 export const checkSchema = z.strictObject({
-  name: z.string().min(1).optional(),
+  name: z
+    .string()
+    .min(1)
+    .max(200, 'expected a check name of at most 200 characters')
+    .refine(
+      (s) => !CONTROL_CHARS.test(s),
+      'a check name cannot contain control characters such as line breaks',
+    )
+    .optional(),
   url: z.url({ protocol: /^https?$/, error: 'expected an absolute http(s) URL' }),
   method: z
     .string()
@@ -61,6 +71,32 @@ export function requestBody(check: CheckSpec): { body?: string; headers: Record<
   if (!Object.keys(headers).some((h) => h.toLowerCase() === 'content-type'))
     headers['content-type'] = 'application/json';
   return { body: JSON.stringify(check.body), headers };
+}
+
+/**
+ * The request a check sends. User info in the URL (`https://user:pass@host/health`), which fetch refuses, is
+ * sent as Basic authentication instead: removed from the URL, and an Authorization header added unless the
+ * check gives one. (The caller registers the password and the credential with `secrets.addUrl`.)
+ */
+export function checkRequest(check: CheckSpec): {
+  url: string;
+  body?: string;
+  headers: Record<string, string>;
+} {
+  const { body, headers } = requestBody(check);
+  let u: URL;
+  try {
+    u = new URL(check.url);
+  } catch {
+    return { url: check.url, body, headers };
+  }
+  if (!u.username && !u.password) return { url: check.url, body, headers };
+  const credential = basicCredential(u);
+  u.username = '';
+  u.password = '';
+  if (!Object.keys(headers).some((h) => h.toLowerCase() === 'authorization'))
+    headers.authorization = `Basic ${credential}`;
+  return { url: u.toString(), body, headers };
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -189,8 +225,8 @@ export async function probeCheck(
   timeoutMs: number,
   signal?: AbortSignal,
 ): Promise<{ result: ProbeResult; verdict: Verdict }> {
-  const { body, headers } = requestBody(check);
-  const result = await probe({ url: check.url, method: check.method, headers, body, timeoutMs, signal });
+  const { url, body, headers } = checkRequest(check);
+  const result = await probe({ url, method: check.method, headers, body, timeoutMs, signal });
   return { result, verdict: judge(check, result) };
 }
 
@@ -212,6 +248,8 @@ export async function runCheck(check: CheckSpec, o: RunCheckOptions): Promise<Om
       )
         value.verdict.reason = `no response before the overall timeout ran out (${value.result.latencyMs} ms into the last attempt)`;
       if (value.result.status !== undefined) lastAnswered = value;
+      // A request that cannot be built fails at once: no attempt could ever send it.
+      if (value.result.invalid) return { done: true, value };
       if (!value.verdict.passed && o.clock.now() < o.deadline) o.onRetry?.(check, n, value.verdict.reason);
       return { done: value.verdict.passed, value };
     },

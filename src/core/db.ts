@@ -109,6 +109,7 @@ export function parseDatabaseUrl(
     throw new ConfigurationError(
       `${label}: no database name; expected …@host:port/dbname (got the path ${quote(u.pathname || '/')}).`,
     );
+  checkDatabaseName(engine, database, label);
   const host = u.hostname.replace(/^\[(.*)\]$/, '$1');
   if (!host) throw new ConfigurationError(`${label}: no host; expected …@host:port/dbname.`);
   const port = u.port ? Number(u.port) : DEFAULT_PORT[engine];
@@ -123,6 +124,35 @@ export function parseDatabaseUrl(
     database,
     params,
   };
+}
+
+/**
+ * Refuse a database name no server accepts: control characters (NUL included), more than PostgreSQL's 63 bytes
+ * (the server would silently truncate it: another database) or MySQL's 64 characters, and (MySQL) a trailing
+ * space. A leading `-` is a valid name: it is never passed where a tool could read it as an option (see
+ * `mysqlDatabaseArgs`; PostgreSQL tools get it through PGDATABASE or `dbname=`).
+ */
+export function checkDatabaseName(engine: Engine, database: string, label: string): void {
+  const refuse = (why: string) =>
+    new ConfigurationError(
+      `${label}: the database name ${quote(database)} ${why}; no ${engine === 'postgres' ? 'PostgreSQL' : 'MySQL/MariaDB'} server accepts it. Nothing was done.`,
+      'Check the path of the URL: …@host:port/dbname (percent-encoded).',
+    );
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(database)) throw refuse('contains a control character');
+  if (engine === 'postgres' && Buffer.byteLength(database, 'utf8') > 63)
+    throw refuse(`is ${Buffer.byteLength(database, 'utf8')} bytes long (at most 63)`);
+  if (engine === 'mysql' && [...database].length > 64)
+    throw refuse(`is ${[...database].length} characters long (at most 64)`);
+  if (engine === 'mysql' && / $/.test(database)) throw refuse('ends with a space');
+}
+
+/**
+ * The end of a MySQL/MariaDB client's or dump tool's arguments naming the database: after `--`, so that a name
+ * starting with `-` (`-eDROP…`, `--tee=…`, `--help`) is never read as an option.
+ */
+export function mysqlDatabaseArgs(database: string): string[] {
+  return ['--', database];
 }
 
 /** host:port/database as engine://user@host:port/database, for logs (never the password). */
@@ -256,6 +286,33 @@ export function prepareCredentials(
     leadingArgs: [`--defaults-extra-file=${file}`],
     dispose: () => rmSync(dir, { recursive: true, force: true }),
   };
+}
+
+/**
+ * Remove the MySQL option files (with their passwords) `prepareCredentials` wrote under `tmpDir` and a killed
+ * run could not remove: every `dbcred-*` directory holding only `client.cnf`. For post steps, which run after
+ * the job's steps, when no tool still reads them. Returns the directories removed.
+ */
+export function removeCredentialFiles(tmpDir: string): string[] {
+  const removed: string[] = [];
+  let entries: string[];
+  try {
+    entries = readdirSync(tmpDir);
+  } catch {
+    return removed;
+  }
+  for (const name of entries.filter((n) => n.startsWith('dbcred-'))) {
+    const dir = path.join(tmpDir, name);
+    try {
+      const files = readdirSync(dir);
+      if (files.some((f) => f !== 'client.cnf')) continue;
+      rmSync(dir, { recursive: true, force: true });
+      removed.push(dir);
+    } catch {
+      /* not a directory, or already gone */
+    }
+  }
+  return removed;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -497,7 +554,12 @@ export class DatabaseClient {
     const args =
       this.engine === 'postgres'
         ? ['-X', '-A', '-t', '-q', '-w', '-v', 'ON_ERROR_STOP=1', '-F', FIELD, '-R', RECORD, '-P', 'null=\\N']
-        : ['--batch', '--skip-column-names', '--default-character-set=utf8mb4', this.target.database];
+        : [
+            '--batch',
+            '--skip-column-names',
+            '--default-character-set=utf8mb4',
+            ...mysqlDatabaseArgs(this.target.database),
+          ];
     const r = await this.runTool({ command: tool, args, input: sql, timeoutMs });
     if (r.exitCode !== 0) throw new DatabaseError(this.failure(`${what}`, r, timeoutMs));
     if (this.engine === 'postgres') {

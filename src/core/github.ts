@@ -5,6 +5,7 @@
  */
 import * as core from '@actions/core';
 import type { Logger } from './log.js';
+import { neutralise } from './safe-line.js';
 import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
 import { Octokit, type RestEndpointMethodTypes } from '@octokit/rest';
@@ -17,10 +18,10 @@ export type GitHubClient = InstanceType<typeof GitHubOctokit>;
 export type GitHubLog = Pick<Logger, 'debug' | 'info' | 'warning' | 'error'>;
 
 const actionsLog: GitHubLog = {
-  debug: (m) => core.debug(m),
-  info: (m) => core.info(m),
-  warning: (m) => core.warning(m),
-  error: (m) => core.error(m),
+  debug: (m) => core.debug(neutralise(m)),
+  info: (m) => core.info(neutralise(m)),
+  warning: (m) => core.warning(neutralise(m)),
+  error: (m) => core.error(neutralise(m)),
 };
 
 export interface CreateOctokitOptions {

@@ -24,6 +24,11 @@ export interface ProbeResult {
   headers: Record<string, string>;
   /** Why no response came. */
   error?: string;
+  /**
+   * The request could not be built (a header value with a line break, a URL fetch refuses…): no request was
+   * sent and retrying cannot help.
+   */
+  invalid?: boolean;
 }
 
 export async function probe(req: ProbeRequest): Promise<ProbeResult> {
@@ -31,14 +36,26 @@ export async function probe(req: ProbeRequest): Promise<ProbeResult> {
   const timeout = AbortSignal.timeout(req.timeoutMs);
   const signal = req.signal ? AbortSignal.any([timeout, req.signal]) : timeout;
   const elapsed = () => Math.round(performance.now() - started);
+  let request: Request;
   try {
-    const res = await fetch(req.url, {
+    request = new Request(req.url, {
       method: req.method ?? 'GET',
       headers: req.headers,
       body: req.body,
       signal,
       redirect: 'manual',
     });
+  } catch (e) {
+    return {
+      latencyMs: 0,
+      body: '',
+      headers: {},
+      error: `the request could not be built: ${errorMessage(e)}`,
+      invalid: true,
+    };
+  }
+  try {
+    const res = await fetch(request);
     const body = await readLimited(res, req.bodyLimit ?? 1 << 20);
     return { status: res.status, latencyMs: elapsed(), body, headers: Object.fromEntries(res.headers) };
   } catch (e) {

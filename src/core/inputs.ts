@@ -7,6 +7,8 @@ import * as core from '@actions/core';
 import YAML from 'yaml';
 import { z } from 'zod';
 import { ConfigurationError } from './errors.js';
+import { CONTROL_CHARS } from './safe-line.js';
+import { findDuplicateKey } from './yaml-keys.js';
 
 export type RawInputs = Record<string, string>;
 
@@ -67,6 +69,11 @@ export function formatDuration(ms: number): string {
   return [h ? `${h}h` : '', m ? `${m}m` : '', s ? `${s}s` : ''].join('') || '0s';
 }
 
+/** A limit for messages: whole days as `24d`, else as formatDuration. */
+export function formatLimit(ms: number): string {
+  return ms >= 86_400_000 && ms % 86_400_000 === 0 ? `${ms / 86_400_000}d` : formatDuration(ms);
+}
+
 export function quote(value: string, max = 80): string {
   const v = value.length > max ? `${value.slice(0, max)}…` : value;
   return JSON.stringify(v);
@@ -87,12 +94,58 @@ export function optional<T extends z.ZodType>(schema: T) {
 
 export const text = () => z.string().trim();
 
-export const duration = () =>
-  z.union([z.string(), z.number()]).transform((v, ctx) => {
+export const MINUTE = 60_000;
+export const HOUR = 3_600_000;
+export const DAY = 86_400_000;
+
+export { MAX_TIMER_MS } from './clock.js';
+/** The default maximum of `duration()`: 24 days, a round figure a timer can hold. */
+export const MAX_DURATION_MS = 24 * 86_400_000;
+
+export interface DurationLimits {
+  /**
+   * Longest accepted, in ms (default MAX_DURATION_MS). Above MAX_TIMER_MS only for a duration that is never
+   * waited for (an age compared with a date).
+   */
+  max?: number;
+  /** Shortest accepted, in ms (default 0). Give 1 where 0 cannot work (a timeout). */
+  min?: number;
+}
+
+/**
+ * A duration in milliseconds, between `min` (default 0) and `max` (default 24 days, what a timer can hold).
+ * The error says the limit; `parseInputs` prefixes the input's name.
+ */
+export const duration = (limits: DurationLimits = {}) => {
+  const max = limits.max ?? MAX_DURATION_MS;
+  const min = Math.max(0, limits.min ?? 0);
+  return z.union([z.string(), z.number()]).transform((v, ctx) => {
     const ms = typeof v === 'number' ? Math.round(v * 1000) : parseDuration(v);
     if (ms === undefined || !Number.isFinite(ms) || ms < 0)
       return fail(ctx, `expected a duration such as 90s, 5m, 1h30m or 500ms, got ${quote(String(v))}`);
+    if (ms > max) return fail(ctx, `must be at most ${formatLimit(max)}, got ${quote(String(v))}`);
+    if (ms < min)
+      return fail(
+        ctx,
+        min === 1
+          ? `must be more than 0 (a wait of 0 cannot succeed), got ${quote(String(v))}`
+          : `must be at least ${formatLimit(min)}, got ${quote(String(v))}`,
+      );
     return ms;
+  });
+};
+
+/**
+ * A name (environment, version, check, slot): text without control characters (no line breaks, escapes or
+ * NULs), at most `max` characters. Trimmed.
+ */
+export const name = (what = 'a name', max = 256) =>
+  z.string().transform((v, ctx) => {
+    const s = v.trim();
+    if (CONTROL_CHARS.test(s))
+      return fail(ctx, `${what} cannot contain control characters such as line breaks, got ${quote(s)}`);
+    if (s.length > max) return fail(ctx, `${what} is at most ${max} characters long, got ${s.length}`);
+    return s;
   });
 
 export const percent = () =>
@@ -157,7 +210,12 @@ export const yaml = <T extends z.ZodType>(schema: T) =>
     .string()
     .transform((v, ctx) => {
       try {
-        return YAML.parse(v, { strict: true, prettyErrors: true, uniqueKeys: true }) as unknown;
+        const doc = YAML.parseDocument(v, { strict: true, prettyErrors: true, uniqueKeys: false });
+        if (doc.errors.length) throw doc.errors[0]!;
+        const duplicate = findDuplicateKey(doc);
+        if (duplicate)
+          throw new Error(`Map keys must be unique; ${JSON.stringify(duplicate.key)} is repeated`);
+        return doc.toJS() as unknown;
       } catch (e) {
         const msg = e instanceof Error ? e.message.split('\n')[0] : String(e);
         return fail(ctx, `is not valid YAML: ${msg}`);

@@ -1,5 +1,9 @@
-/** Logging through @actions/core with every line passed through the secrets registry. */
+/**
+ * Logging through @actions/core with every line passed through the secrets registry and then made unable to
+ * start a workflow command (src/core/safe-line.ts), whatever it quotes. Annotation titles are neutralised too.
+ */
 import * as core from '@actions/core';
+import { neutralise } from './safe-line.js';
 import type { SecretRegistry } from './secrets.js';
 
 export interface AnnotationAt {
@@ -18,12 +22,18 @@ export interface Logger {
 }
 
 export function createLogger(secrets: SecretRegistry): Logger {
-  const r = (m: string) => secrets.redact(m);
+  const r = (m: string) => neutralise(secrets.redact(m));
+  const annotation = (at?: AnnotationAt) =>
+    at && {
+      ...at,
+      ...(at.title !== undefined ? { title: r(at.title) } : {}),
+      ...(at.file !== undefined ? { file: r(at.file) } : {}),
+    };
   return {
     info: (m) => core.info(r(m)),
     debug: (m) => core.debug(r(m)),
-    warning: (m, at) => core.warning(r(m), at),
-    error: (m, at) => core.error(r(m), at),
+    warning: (m, at) => core.warning(r(m), annotation(at)),
+    error: (m, at) => core.error(r(m), annotation(at)),
     group: (title, fn) => core.group(r(title), fn),
   };
 }

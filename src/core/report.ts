@@ -4,6 +4,7 @@
  */
 import { appendFileSync } from 'node:fs';
 import * as core from '@actions/core';
+import { neutralise } from './safe-line.js';
 import type { SecretRegistry } from './secrets.js';
 
 export const ICON = { pass: '✅', fail: '❌', warn: '⚠️', skip: '⏭️', info: 'ℹ️', undo: '↩️' } as const;
@@ -73,7 +74,7 @@ export function runnerSink(env: NodeJS.ProcessEnv = process.env): OutputSink {
     summary(markdown) {
       const file = env.GITHUB_STEP_SUMMARY;
       if (file) appendFileSync(file, markdown, 'utf8');
-      else core.info(markdown);
+      else core.info(neutralise(markdown));
     },
     output(name, value) {
       core.setOutput(name, value);

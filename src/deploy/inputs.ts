@@ -1,13 +1,18 @@
 /** deploy's inputs: the zod schema keyed by action.yml's input names, and the config they resolve to. */
+import { accessSync, constants, statSync } from 'node:fs';
+import path from 'node:path';
 import { z } from 'zod';
 import { nameChecks, type CheckSpec } from '../core/checks.js';
 import { ConfigurationError } from '../core/errors.js';
 import {
   bool,
   duration,
+  HOUR,
+  MINUTE,
   httpUrl,
   list,
   oneOf,
+  name,
   optional,
   parseInputs,
   percent,
@@ -36,8 +41,8 @@ import {
 export { PROVIDERS, STRATEGIES, type DeployCommands, type ProviderName, type Slot, type StrategyName };
 
 export const inputSchema = z.object({
-  environment: optional(text()),
-  version: optional(text()),
+  environment: optional(name('an environment name', 255)),
+  version: optional(name('a version', 256)),
   strategy: optional(oneOf(STRATEGIES)),
   provider: optional(oneOf(PROVIDERS)),
   command: optional(text()),
@@ -48,13 +53,13 @@ export const inputSchema = z.object({
   'health-url': optional(httpUrl()),
   slots: optional(yaml(slotsSchema)),
   'canary-steps': optional(list()),
-  'step-duration': optional(duration()),
-  'monitor-interval': optional(duration()),
+  'step-duration': optional(duration({ max: 24 * HOUR })),
+  'monitor-interval': optional(duration({ min: 1, max: HOUR })),
   'max-error-rate': optional(percent()),
-  'max-p95': optional(duration()),
-  timeout: optional(duration()),
-  'request-timeout': optional(duration()),
-  'command-timeout': optional(duration()),
+  'max-p95': optional(duration({ max: 10 * MINUTE })),
+  timeout: optional(duration({ min: 1, max: 24 * HOUR })),
+  'request-timeout': optional(duration({ min: 1, max: 10 * MINUTE })),
+  'command-timeout': optional(duration({ min: 1, max: 72 * HOUR })),
   'auto-rollback': optional(bool()),
   force: optional(bool()),
   'environment-url': optional(httpUrl()),
@@ -212,7 +217,7 @@ export function resolveConfig(
     strategy,
     provider: inputs.provider ?? 'command',
     commands: commands as DeployCommands,
-    workingDirectory: inputs['working-directory'] ?? ctx.workspace,
+    workingDirectory: path.resolve(ctx.workspace || '.', inputs['working-directory'] ?? '.'),
     checks: nameChecks(checks),
     slots,
     canarySteps,
@@ -243,4 +248,52 @@ export function resolveConfig(
         })
       : undefined,
   };
+}
+
+/**
+ * Everything local a deploy needs, checked before the GitHub deployment is created: the working directory exists,
+ * is a directory and can be entered, and bash (which runs the commands) is on PATH. A deploy that cannot run its
+ * commands must not leave a deployment behind, nor claim that traffic moved.
+ */
+export function checkLocalPreconditions(config: DeployConfig, env: { PATH?: string }): void {
+  const dir = config.workingDirectory;
+  const nothing = 'Nothing was done: no deployment was created and no command ran.';
+  let st;
+  try {
+    st = statSync(dir);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new ConfigurationError(
+      `Input "working-directory": ${JSON.stringify(dir)} ${code === 'ENOENT' ? 'does not exist' : `cannot be read (${code ?? String(e)})`}. ${nothing}`,
+      'Give a directory that exists in the job (relative paths are relative to the workspace), e.g. after actions/checkout.',
+    );
+  }
+  if (!st.isDirectory())
+    throw new ConfigurationError(
+      `Input "working-directory": ${JSON.stringify(dir)} is a file, not a directory. ${nothing}`,
+    );
+  try {
+    accessSync(dir, constants.X_OK);
+  } catch {
+    throw new ConfigurationError(
+      `Input "working-directory": ${JSON.stringify(dir)} cannot be entered by this job's user (no search permission). ${nothing}`,
+    );
+  }
+  const bash = (env.PATH ?? '')
+    .split(path.delimiter)
+    .filter(Boolean)
+    .map((d) => path.join(d, 'bash'))
+    .find((f) => {
+      try {
+        accessSync(f, constants.X_OK);
+        return statSync(f).isFile();
+      } catch {
+        return false;
+      }
+    });
+  if (!bash)
+    throw new ConfigurationError(
+      `bash was not found on PATH (${JSON.stringify(env.PATH ?? '')}): the deploy commands run with bash, as run: steps do. ${nothing}`,
+      'Install bash on the runner (or use an image that has it), or fix PATH for this step.',
+    );
 }

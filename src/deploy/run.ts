@@ -6,7 +6,7 @@ import { CheckFailure } from '../core/errors.js';
 import { publish } from '../core/report.js';
 import { loadStepRunbook } from '../core/runbook.js';
 import { deploy, RefusedToStart } from './deploy.js';
-import { getInputs, resolveConfig } from './inputs.js';
+import { checkLocalPreconditions, getInputs, resolveConfig } from './inputs.js';
 import { createProvider } from '../shared/deployments/providers/index.js';
 import { githubRecords } from '../shared/deployments/records.js';
 import { failureMessage, outputs, summary } from './summary.js';
@@ -20,6 +20,7 @@ export async function main(ctx: RunContext): Promise<void> {
     sha: ctx.repo.sha || ctx.repo.ref,
     runId: ctx.repo.runId,
   });
+  checkLocalPreconditions(config, ctx.env);
   const records = githubRecords(config, ctx);
   const provider = createProvider(config, { exec: ctx.exec, log: ctx.log });
   let report;

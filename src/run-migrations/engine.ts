@@ -76,13 +76,13 @@ export interface Session {
 
 export const TABLE_RE = /^[A-Za-z_][A-Za-z0-9_$]{0,62}(?:\.[A-Za-z_][A-Za-z0-9_$]{0,62})?$/;
 
-/** A stable 63-bit key for pg_advisory_lock, from the bookkeeping table's name. */
+/** A stable 63-bit key for pg_advisory_lock, from the bookkeeping table's schema-qualified name (`schema.table`). */
 export function advisoryKey(table: string): string {
   const h = createHash('sha256').update(`deploy-runbook:run-migrations:${table}`).digest();
   return (h.readBigInt64BE(0) & 0x7fffffffffffffffn).toString();
 }
 
-/** A GET_LOCK name (64 characters at most; the name is server-wide, so it includes the database). */
+/** A GET_LOCK name (64 characters at most; server-wide, so keyed by the table's `database` and unqualified `table`). */
 export function mysqlLockName(database: string, table: string): string {
   const name = `run-migrations:${database}.${table}`;
   if (name.length <= 64) return name;

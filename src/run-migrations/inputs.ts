@@ -6,7 +6,9 @@ import { parseDatabaseUrl, type DatabaseTarget } from '../core/db.js';
 import { ConfigurationError } from '../core/errors.js';
 import {
   duration,
+  HOUR,
   oneOf,
+  name,
   optional,
   parseInputs,
   readRawInputs,
@@ -44,16 +46,16 @@ export const inputSchema = z.object({
   table: optional(
     text().regex(TABLE_RE, 'expected a table name such as runbook_migrations or ops.schema_migrations'),
   ),
-  'lock-timeout': optional(duration()),
-  'statement-timeout': optional(duration()),
-  'run-lock-timeout': optional(duration()),
+  'lock-timeout': optional(duration({ max: 24 * HOUR })),
+  'statement-timeout': optional(duration({ max: 24 * HOUR })),
+  'run-lock-timeout': optional(duration({ max: 24 * HOUR })),
   lint: optional(oneOf(LINT)),
   'dry-run-database-url': z.string(),
   'status-command': optional(text()),
   'apply-command': optional(text()),
   'down-command': optional(text()),
   'working-directory': optional(text()),
-  environment: optional(text()),
+  environment: optional(name('an environment name', 255)),
   runbook: z.string(),
 });
 

@@ -59,10 +59,17 @@ export async function openMysql(db: DatabaseTarget, opts: SessionOptions): Promi
     }
   };
   const version = String((await q('select version() as v'))[0]!.v);
+  // A connection that vanished without a FIN (a killed runner behind a dropped network path) must not hold the
+  // run lock and its transaction for the server's default 8 hours: our session is never idle for long.
+  await q('set session wait_timeout = 300');
   const mariadb = /mariadb/i.test(version);
   const table = quoteIdent(opts.table);
   const [schemaName, tableName] = opts.table.includes('.') ? opts.table.split('.') : [undefined, opts.table];
-  const lockName = mysqlLockName(db.database, opts.table);
+  // Keyed by the resolved `database.table`: `t` and `<database>.t` are one table, so they share one lock.
+  const lockName = mysqlLockName(
+    schemaName ?? String((await q('select database() as d'))[0]!.d ?? db.database),
+    tableName!,
+  );
   let statementTimeoutMs = 0;
   const applyStatementTimeout = async (ms: number) => {
     if (mariadb) await q('set session max_statement_time = ?', [ms / 1000]);

@@ -4,8 +4,11 @@ import { checksSchema, nameChecks, type CheckSpec } from '../core/checks.js';
 import { ConfigurationError } from '../core/errors.js';
 import {
   duration,
+  HOUR,
+  MINUTE,
   httpUrl,
   integer,
+  name,
   optional,
   parseInputs,
   percent,
@@ -21,14 +24,14 @@ export const inputSchema = z.object({
   checks: optional(yaml(checksSchema)),
   command: optional(text()),
   'working-directory': optional(text()),
-  timeout: optional(duration()),
-  'request-timeout': optional(duration()),
+  timeout: optional(duration({ min: 1, max: 24 * HOUR })),
+  'request-timeout': optional(duration({ min: 1, max: 10 * MINUTE })),
   concurrency: optional(integer(1, 100)),
-  monitor: optional(duration()),
-  'monitor-interval': optional(duration()),
+  monitor: optional(duration({ max: 24 * HOUR })),
+  'monitor-interval': optional(duration({ max: HOUR })),
   'max-error-rate': optional(percent()),
-  'max-p95': optional(duration()),
-  environment: optional(text()),
+  'max-p95': optional(duration({ max: 10 * MINUTE })),
+  environment: optional(name('an environment name', 255)),
   runbook: z.string(),
 });
 

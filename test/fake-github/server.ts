@@ -78,6 +78,8 @@ export interface Seeder {
           log_url?: string;
           description?: string;
           auto_inactive?: boolean;
+          /** When the status was posted (seeded history); default now. */
+          created_at?: string;
         }
     >;
   }): Json;
@@ -211,6 +213,23 @@ export interface Seeder {
     owner?: string;
     repo?: string;
   }): Json;
+  /** A commit for compare with its author login and commit time (both author and committer date). */
+  commitAt(c: {
+    sha: string;
+    date: string;
+    message?: string;
+    parents?: string[];
+    author?: string;
+    owner?: string;
+    repo?: string;
+  }): Json;
+  /** A file on a branch (the branch is created when missing), as a contents-API write would leave it. */
+  file(f: { branch: string; path: string; content: string; owner?: string; repo?: string }): void;
+  /**
+   * A concurrent writer: the next contents-API write to `branch` finds the branch moved (this file committed by
+   * someone else first) and gets GitHub's 409, as when two runs write to the same branch at once.
+   */
+  raceNextWrite(f: { branch: string; path: string; content: string; owner?: string; repo?: string }): void;
 }
 
 export type DeploymentState =
@@ -327,6 +346,11 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
   let requestSeq = 0;
   let rateRemaining = 5000;
   let api = '';
+  // ---- git data for record-deployment: files per branch, trees, commits, tags
+  const files = new Map<string, Map<string, { content: string; sha: string }>>();
+  const gitTrees = new Map<string, Array<{ path: string; content: string; sha: string }>>();
+  const gitCommits = new Map<string, Json>();
+  const races: Array<{ key: string; path: string; content: string }> = [];
 
   const id = (): number => ++nextId;
   const now = (): string => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
@@ -468,7 +492,7 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
     return { status: 201, body: createDeployment(ctx.repoKey, { ...b, sha: undefined }) };
   }
 
-  function createStatus(d: Json, b: Dict): Json {
+  function createStatus(d: Json, b: Dict, seededAt?: string): Json {
     const st = b.state;
     if (typeof st !== 'string' || !DEPLOYMENT_STATES.includes(st as DeploymentState)) {
       throw validationFailed('DeploymentStatus', 'state', 'state is not included in the list');
@@ -483,7 +507,7 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
     }
     if (typeof b.environment === 'string') d.environment = b.environment;
     const statusId = id();
-    const createdAt = now();
+    const createdAt = seededAt ?? now();
     const logUrl =
       typeof b.log_url === 'string' ? b.log_url : typeof b.target_url === 'string' ? b.target_url : '';
     const status: Json = {
@@ -1028,7 +1052,282 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
         return { status: 201, body: publicLabel(label) };
       },
     ],
+    // ---- record-deployment: contents, git refs/trees/commits, tags ----
+    ['GET', `${R}/contents/{path}`, getContent],
+    ['PUT', `${R}/contents/{path}`, putContent],
+    ['GET', `${R}/git/ref/{ref}`, getRef],
+    ['POST', `${R}/git/refs`, postRef],
+    ['POST', `${R}/git/trees`, postTree],
+    ['POST', `${R}/git/commits`, postCommit],
   ];
+
+  // ---- contents and git data ---------------------------------------------------
+  function ensureBranchFiles(repoKey: string, branch: string): Map<string, { content: string; sha: string }> {
+    const key = branchKey(repoKey, branch);
+    if (!branches.has(key))
+      branches.set(key, { sha: shaOf(`${key}:root`), behindDefault: false, mergeConflict: false });
+    let m = files.get(key);
+    if (!m) files.set(key, (m = new Map()));
+    return m;
+  }
+  const blobSha = (content: string): string => shaOf(`blob:${content}`);
+  function gitCommitObject(
+    repoKey: string,
+    sha: string,
+    message: string,
+    treeSha: string,
+    parents: string[],
+  ): Json {
+    const who = {
+      name: 'github-actions[bot]',
+      email: 'github-actions[bot]@users.noreply.github.com',
+      date: now(),
+    };
+    const url = `${repoUrlOf(repoKey)}/git/commits/${sha}`;
+    return {
+      sha,
+      node_id: nodeId('Commit', parseInt(sha.slice(0, 8), 16)),
+      url,
+      html_url: `https://github.com/${repoKey}/commit/${sha}`,
+      author: who,
+      committer: who,
+      tree: { sha: treeSha, url: `${repoUrlOf(repoKey)}/git/trees/${treeSha}` },
+      message,
+      parents: parents.map((p) => ({
+        sha: p,
+        url: `${repoUrlOf(repoKey)}/git/commits/${p}`,
+        html_url: `https://github.com/${repoKey}/commit/${p}`,
+      })),
+      verification: {
+        verified: false,
+        reason: 'unsigned',
+        signature: null,
+        payload: null,
+        verified_at: null,
+      },
+    };
+  }
+  /** Commits one file to a branch; returns the new commit. */
+  function writeFile(repoKey: string, branch: string, path: string, content: string, message: string): Json {
+    const key = branchKey(repoKey, branch);
+    const m = ensureBranchFiles(repoKey, branch);
+    const b = branches.get(key)!;
+    m.set(path, { content, sha: blobSha(content) });
+    const sha = shaOf(`${b.sha}+${path}+${content}`);
+    const commitObj = gitCommitObject(repoKey, sha, message, shaOf(`tree:${sha}`), [b.sha]);
+    gitCommits.set(`${repoKey}@${sha}`, commitObj);
+    b.sha = sha;
+    return commitObj;
+  }
+  function contentFile(ctx: Ctx, branch: string, path: string, f: { content: string; sha: string }): Json {
+    const url = `${ctx.repoUrl}/contents/${path}?ref=${encodeURIComponent(branch)}`;
+    const html = `https://github.com/${ctx.repoKey}/blob/${branch}/${path}`;
+    const git = `${ctx.repoUrl}/git/blobs/${f.sha}`;
+    return {
+      type: 'file',
+      encoding: 'base64',
+      size: Buffer.from(f.content, 'base64').length,
+      name: path.split('/').at(-1),
+      path,
+      content: f.content,
+      sha: f.sha,
+      url,
+      git_url: git,
+      html_url: html,
+      download_url: `https://raw.githubusercontent.com/${ctx.repoKey}/${branch}/${path}`,
+      _links: { self: url, git, html },
+    };
+  }
+  const branchOf = (given: unknown): string => (typeof given === 'string' && given ? given : defaultBranch);
+  function getContent(ctx: Ctx): Result {
+    const branch = branchOf(ctx.query.ref);
+    const f = files.get(branchKey(ctx.repoKey, branch))?.get(ctx.params.path!);
+    if (!f) throw notFound();
+    return { status: 200, body: contentFile(ctx, branch, ctx.params.path!, f) };
+  }
+  function putContent(ctx: Ctx): Result {
+    const b = ctx.body;
+    const path = ctx.params.path!;
+    if (typeof b.message !== 'string') throw validationFailed('Content', 'message', 'message is missing');
+    if (typeof b.content !== 'string') throw validationFailed('Content', 'content', 'content is missing');
+    const branch = branchOf(b.branch);
+    const key = branchKey(ctx.repoKey, branch);
+    if (!branches.has(key) && branch !== defaultBranch)
+      throw new HttpError(404, {
+        message: `Branch ${branch} not found`,
+        documentation_url: DOCS,
+        status: '404',
+      });
+    const race = races.findIndex((r) => r.key === key);
+    if (race >= 0) {
+      const [r] = races.splice(race, 1);
+      const before = branches.get(key)?.sha ?? shaOf(key);
+      const moved = writeFile(
+        ctx.repoKey,
+        branch,
+        r!.path,
+        Buffer.from(r!.content).toString('base64'),
+        'concurrent',
+      );
+      throw new HttpError(409, {
+        message: `refs/heads/${branch} is at ${String(moved.sha)} but expected ${before}`,
+        documentation_url: DOCS,
+        status: '409',
+      });
+    }
+    const existing = ensureBranchFiles(ctx.repoKey, branch).get(path);
+    if (existing && typeof b.sha !== 'string')
+      throw new HttpError(422, {
+        message: 'Invalid request.\n\n"sha" wasn\'t supplied.',
+        documentation_url: DOCS,
+        status: '422',
+      });
+    if (typeof b.sha === 'string' && b.sha !== existing?.sha)
+      throw new HttpError(409, {
+        message: `${path} does not match ${b.sha}`,
+        documentation_url: DOCS,
+        status: '409',
+      });
+    const made = writeFile(ctx.repoKey, branch, path, b.content.replace(/\s+/g, ''), b.message);
+    const f = files.get(key)!.get(path)!;
+    const c = contentFile(ctx, branch, path, f);
+    return {
+      status: existing ? 200 : 201,
+      body: {
+        content: {
+          name: c.name,
+          path,
+          sha: f.sha,
+          size: c.size,
+          url: c.url,
+          html_url: c.html_url,
+          git_url: c.git_url,
+          download_url: c.download_url,
+          type: 'file',
+          _links: c._links,
+        },
+        commit: made,
+      },
+    };
+  }
+  function refObject(ctx: Ctx, ref: string, sha: string, type = 'commit'): Json {
+    return {
+      ref,
+      node_id: nodeId('Ref', parseInt(sha.slice(0, 8), 16)),
+      url: `${ctx.repoUrl}/git/${ref}`,
+      object: { sha, type, url: `${ctx.repoUrl}/git/${type === 'tag' ? 'tags' : 'commits'}/${sha}` },
+    };
+  }
+  function getRef(ctx: Ctx): Result {
+    const ref = ctx.params.ref!;
+    if (ref.startsWith('heads/')) {
+      const b = branches.get(branchKey(ctx.repoKey, ref.slice(6)));
+      if (b) return { status: 200, body: refObject(ctx, `refs/${ref}`, b.sha) };
+    } else if (ref.startsWith('tags/')) {
+      const t = tags.get(`${ctx.repoKey}#${ref.slice(5)}`);
+      if (t)
+        return {
+          status: 200,
+          body: refObject(ctx, `refs/${ref}`, t.tagSha ?? t.sha, t.tagSha ? 'tag' : 'commit'),
+        };
+    }
+    throw notFound();
+  }
+  function postRef(ctx: Ctx): Result {
+    const { ref, sha } = ctx.body;
+    if (typeof ref !== 'string' || !/^refs\/(heads|tags)\/[^\s]+$/.test(ref) || ref.split('/').length < 3)
+      throw new HttpError(422, {
+        message: `${String(ref)} is not a valid ref name.`,
+        documentation_url: DOCS,
+        status: '422',
+      });
+    if (typeof sha !== 'string' || !/^[0-9a-f]{40}$/.test(sha))
+      throw new HttpError(422, { message: 'Object does not exist', documentation_url: DOCS, status: '422' });
+    const name = ref.replace(/^refs\/(heads|tags)\//, '');
+    if (ref.startsWith('refs/tags/')) {
+      if (tags.has(`${ctx.repoKey}#${name}`))
+        throw new HttpError(422, {
+          message: 'Reference already exists',
+          documentation_url: DOCS,
+          status: '422',
+        });
+      tags.set(`${ctx.repoKey}#${name}`, { name, sha });
+      return { status: 201, body: refObject(ctx, ref, sha) };
+    }
+    const key = branchKey(ctx.repoKey, name);
+    if (branches.has(key))
+      throw new HttpError(422, {
+        message: 'Reference already exists',
+        documentation_url: DOCS,
+        status: '422',
+      });
+    const c = gitCommits.get(`${ctx.repoKey}@${sha}`);
+    if (!c)
+      throw new HttpError(422, { message: 'Object does not exist', documentation_url: DOCS, status: '422' });
+    branches.set(key, { sha, behindDefault: false, mergeConflict: false });
+    const m = new Map<string, { content: string; sha: string }>();
+    for (const e of gitTrees.get(String((c.tree as Json).sha)) ?? [])
+      m.set(e.path, { content: e.content, sha: e.sha });
+    files.set(key, m);
+    return { status: 201, body: refObject(ctx, ref, sha) };
+  }
+  function postTree(ctx: Ctx): Result {
+    const { tree, base_tree } = ctx.body;
+    if (!Array.isArray(tree)) throw validationFailed('Tree', 'tree', 'tree is missing');
+    if (base_tree !== undefined)
+      throw validationFailed('Tree', 'base_tree', 'base_tree is not supported by the fake');
+    const entries = (tree as Json[]).map((e) => {
+      if (typeof e.path !== 'string' || typeof e.content !== 'string' || e.type !== 'blob')
+        throw new HttpError(422, {
+          message: 'Invalid tree info',
+          errors: [{ resource: 'Tree', code: 'invalid', field: 'tree' }],
+          documentation_url: DOCS,
+          status: '422',
+        });
+      const content = Buffer.from(e.content).toString('base64');
+      return { path: e.path, content, sha: blobSha(content), mode: String(e.mode ?? '100644') };
+    });
+    const sha = shaOf(`tree:${JSON.stringify(entries)}`);
+    gitTrees.set(sha, entries);
+    return {
+      status: 201,
+      body: {
+        sha,
+        url: `${ctx.repoUrl}/git/trees/${sha}`,
+        truncated: false,
+        tree: entries.map((e) => ({
+          path: e.path,
+          mode: e.mode,
+          type: 'blob',
+          sha: e.sha,
+          size: Buffer.from(e.content, 'base64').length,
+          url: `${ctx.repoUrl}/git/blobs/${e.sha}`,
+        })),
+      },
+    };
+  }
+  function postCommit(ctx: Ctx): Result {
+    const { message, tree, parents } = ctx.body;
+    if (typeof message !== 'string') throw validationFailed('Commit', 'message', 'message is missing');
+    if (typeof tree !== 'string' || !gitTrees.has(tree))
+      throw new HttpError(422, {
+        message: 'Tree SHA does not exist',
+        documentation_url: DOCS,
+        status: '422',
+      });
+    const ps = Array.isArray(parents) ? parents.map(String) : [];
+    for (const p of ps)
+      if (!gitCommits.has(`${ctx.repoKey}@${p}`))
+        throw new HttpError(422, {
+          message: 'Parent SHA does not exist or is not a commit object',
+          documentation_url: DOCS,
+          status: '422',
+        });
+    const sha = shaOf(`commit:${tree}:${ps.join(',')}:${message}:${requestSeq}`);
+    const c = gitCommitObject(ctx.repoKey, sha, message, tree, ps);
+    gitCommits.set(`${ctx.repoKey}@${sha}`, c);
+    return { status: 201, body: c };
+  }
 
   function inPullRepo(repoKey: string) {
     return (p: Json) => (p.base as Json).repo === repoOf(repoKey);
@@ -1101,7 +1400,12 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
     deployment(d = {}) {
       const repoKey = repoKeyOf(d);
       const dep = createDeployment(repoKey, { ...d, ref: d.ref ?? defaultBranch }, d.created_at);
-      for (const s of d.statuses ?? []) createStatus(dep, typeof s === 'string' ? { state: s } : s);
+      for (const s of d.statuses ?? [])
+        createStatus(
+          dep,
+          typeof s === 'string' ? { state: s } : s,
+          typeof s === 'string' ? undefined : s.created_at,
+        );
       return dep;
     },
     environment: (e) => publicEnv(seedEnvironment(e, repoKeyOf(e))),
@@ -1343,6 +1647,27 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
         sha,
         ...(t.annotated ? { tagSha: shaOf(`tag:${repoKey}:${t.name}`), message: t.message } : {}),
       });
+    },
+    commitAt(c) {
+      const repoKey = repoKeyOf(c);
+      const made = seedCommit(c, repoKey);
+      const who = userOf(c.author ?? 'octocat');
+      const git = {
+        name: String(who.login),
+        email: `${String(who.login)}@users.noreply.github.com`,
+        date: c.date,
+      };
+      Object.assign(made, { author: who, committer: who });
+      Object.assign(made.commit as Json, { author: git, committer: git });
+      return made;
+    },
+    file(f) {
+      const repoKey = repoKeyOf(f);
+      ensureBranchFiles(repoKey, f.branch);
+      writeFile(repoKey, f.branch, f.path, Buffer.from(f.content).toString('base64'), 'seeded file');
+    },
+    raceNextWrite(f) {
+      races.push({ key: branchKey(repoKeyOf(f), f.branch), path: f.path, content: f.content });
     },
     codeScanningAlert(a) {
       const repoKey = repoKeyOf(a);
@@ -1616,9 +1941,9 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
       const method = (req.method ?? 'GET').toUpperCase();
       const query = Object.fromEntries(url.searchParams);
       const body = await readBody(req);
+      if (opts.latencyMs) await new Promise((r) => setTimeout(r, opts.latencyMs));
       requests.push({ method, path: url.pathname, query, headers: req.headers, body });
       requestSeq++;
-      if (opts.latencyMs) await new Promise((r) => setTimeout(r, opts.latencyMs));
       let result: Result;
       try {
         result = handle(method, url.pathname, query, body, req.headers);

@@ -203,7 +203,7 @@ describe('backup-db encrypts as it dumps (real servers)', () => {
       const ext = engine === 'postgres' ? '.dump.age' : '.sql.gz.age';
       assert.match(
         path.basename(o.path!),
-        new RegExp(`^shop-production-\\d{8}T\\d{6}Z${ext.replace(/\./g, '\\.')}$`),
+        new RegExp(`^shop-production-\\d{8}T\\d{6}Z(-run\\d+-\\d+-[0-9a-z]+)?${ext.replace(/\./g, '\\.')}$`),
       );
       assert.equal(path.dirname(o.path!), outDir);
       assert.equal(o.encrypted, 'true');

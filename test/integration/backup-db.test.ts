@@ -70,7 +70,7 @@ describe('backup-db round trips (process level, real servers)', () => {
       assert.equal(path.dirname(o.path!), path.join(backup.runnerTemp, 'backups'));
       assert.match(
         path.basename(o.path!),
-        new RegExp(`^shop-staging-\\d{8}T\\d{6}Z${c.ext.replace(/\./g, '\\.')}$`),
+        new RegExp(`^shop-staging-\\d{8}T\\d{6}Z-run4242-1-[0-9a-f]{6}${c.ext.replace(/\./g, '\\.')}$`),
       );
       assert.equal(o.manifest, o.path!.replace(/\.(dump|dir|sql\.gz)$/, '.manifest.json'));
       assert.ok(existsSync(o.path!) && existsSync(o.manifest!) && existsSync(`${o.path}.sha256`));
@@ -79,7 +79,10 @@ describe('backup-db round trips (process level, real servers)', () => {
       const sums = readFileSync(`${o.path}.sha256`, 'utf8');
       if (c.format === 'directory') {
         assert.ok(statSync(o.path!).isDirectory());
-        assert.match(sums, /^[0-9a-f]{64} {2}shop-staging-\d{8}T\d{6}Z\.dir\/toc\.dat$/m);
+        assert.match(
+          sums,
+          /^[0-9a-f]{64} {2}shop-staging-\d{8}T\d{6}Z-run4242-1-[0-9a-f]{6}\.dir\/toc\.dat$/m,
+        );
         assert.equal(o.sha256, createHash('sha256').update(sums).digest('hex'));
       } else {
         assert.equal(sums, `${o.sha256}  ${path.basename(o.path!)}\n`);
@@ -314,7 +317,10 @@ describe('backup-db round trips (process level, real servers)', () => {
     });
     assert.equal(r.exitCode, 0, failure(r));
     assert.equal(path.dirname(r.outputs.path!), path.join(workspace, 'backups'));
-    assert.match(path.basename(r.outputs.path!), /^shopdb-staging-\d{8}T\d{6}Z\.sql\.gz$/);
+    assert.match(
+      path.basename(r.outputs.path!),
+      /^shopdb-staging-\d{8}T\d{6}Z-run4242-1-[0-9a-f]{6}\.sql\.gz$/,
+    );
     assert.equal(r.outputs.verification, 'list');
     // An input given on the step wins over the file.
     const r2 = await runAction('backup-db', {

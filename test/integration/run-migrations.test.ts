@@ -447,7 +447,7 @@ for (const engine of ['postgres', 'mysql'] as Engine[]) {
       try {
         if (engine === 'postgres') {
           const { advisoryKey } = await import('../../src/run-migrations/engine.js');
-          await holder.query(`select pg_advisory_lock(${advisoryKey('runbook_migrations')})`);
+          await holder.query(`select pg_advisory_lock(${advisoryKey('public.runbook_migrations')})`);
         } else {
           const { mysqlLockName } = await import('../../src/run-migrations/engine.js');
           await holder.query(`select get_lock('${mysqlLockName(db.name, 'runbook_migrations')}', 5)`);

@@ -239,9 +239,31 @@ describe('fake GitHub through Octokit', () => {
       ['oncall'],
     );
 
+    // record-deployment: an orphan branch through git data, then a file through the contents API.
+    const tree = await gh.rest.git.createTree({
+      ...repo,
+      tree: [{ path: 'README.md', mode: '100644', type: 'blob', content: 'records' }],
+    });
+    const root = await gh.rest.git.createCommit({
+      ...repo,
+      message: 'root',
+      tree: tree.data.sha,
+      parents: [],
+    });
+    await gh.rest.git.createRef({ ...repo, ref: 'refs/heads/records', sha: root.data.sha });
+    assert.equal(
+      (await gh.rest.git.getRef({ ...repo, ref: 'heads/records' })).data.object.sha,
+      root.data.sha,
+    );
+    const file = { ...repo, branch: 'records', path: 'a/b.json', message: 'add', content: 'e30=' };
+    const put = await gh.rest.repos.createOrUpdateFileContents(file);
+    await assert.rejects(gh.rest.repos.createOrUpdateFileContents(file), { status: 422 });
+    const content = await gh.rest.repos.getContent({ ...repo, ref: 'records', path: 'a/b.json' });
+    assert.equal(!Array.isArray(content.data) && content.data.sha, put.data.content?.sha);
+
     const unexercised = Object.keys(loadSubset().operations).filter((op) => fake.count(op) === 0);
     assert.deepEqual(unexercised, []);
-    assert.equal(fake.requests.length, 33);
+    assert.equal(fake.requests.length, 40);
     assert.deepEqual(fake.violations, []);
   });
 

@@ -76,7 +76,11 @@ describe('secrets registry', () => {
     const announced: string[] = [];
     const s = new SecretRegistry((v) => announced.push(v));
     const shown = s.addUrl('postgres://app:p%40ss@db/x?sslmode=require&token=abc123');
-    assert.equal(shown, 'postgres://app:***@db/x?sslmode=require&token=***');
+    assert.equal(
+      shown,
+      'postgres://app:***@db/x?sslmode=***&token=***',
+      'every query value hidden, names kept',
+    );
     assert.ok(announced.includes('p%40ss') && announced.includes('p@ss') && announced.includes('abc123'));
     assert.equal(s.redact('pw is p@ss'), 'pw is ***');
     s.add('ab');

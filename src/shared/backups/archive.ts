@@ -7,7 +7,7 @@ import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { createInterface } from 'node:readline';
 import type { RunContext } from '../../core/context.js';
-import { pgDbnameArg, type DatabaseClient, type Engine } from '../../core/db.js';
+import { mysqlDatabaseArgs, pgDbnameArg, type DatabaseClient, type Engine } from '../../core/db.js';
 import { describeExit, tail } from '../../core/proc.js';
 import { formatDuration } from '../../core/inputs.js';
 import type { DumpFormat } from './files.js';
@@ -225,7 +225,7 @@ export async function restoreDump(
       what = 'mariadb';
       r = await client.runTool({
         command: o.tool,
-        args: ['--batch', '--default-character-set=utf8mb4', client.target.database],
+        args: ['--batch', '--default-character-set=utf8mb4', ...mysqlDatabaseArgs(client.target.database)],
         stdin: gunzip,
         timeoutMs: o.timeoutMs,
         signal: ctx.signal,

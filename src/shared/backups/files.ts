@@ -1,5 +1,5 @@
 /** Backup file names, checksums and manifests: pure logic and file I/O, no database. */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import path from 'node:path';
@@ -36,7 +36,25 @@ export interface BackupPaths {
   stem: string;
 }
 
-/** `<name>-<environment>-<UTC yyyymmddThhmmssZ>.<ext>`, its `.sha256` and `<stem>.manifest.json` in `directory`. */
+/** What makes a backup's name unique to the run that takes it. */
+export interface BackupRunId {
+  /** GITHUB_RUN_ID and GITHUB_RUN_ATTEMPT. */
+  runId: string;
+  runAttempt: string;
+  /** A random part (two jobs of one run may back up at once); `randomPart()` by default. */
+  random?: string;
+}
+
+/** 6 hex digits, so two jobs of one run attempt never pick the same name. */
+export function randomPart(): string {
+  return randomBytes(3).toString('hex');
+}
+
+/**
+ * `<name>-<environment>-<UTC yyyymmddThhmmssZ>-run<id>-<attempt>-<random>.<ext>`, its `.sha256` and
+ * `<stem>.manifest.json` in `directory`. The run id, attempt and random part make the name unique per run, so
+ * two jobs backing up in the same second never write the same file (without `run`: the time alone).
+ */
 export function backupPaths(
   directory: string,
   name: string,
@@ -44,10 +62,14 @@ export function backupPaths(
   createdAt: Date,
   engine: Engine,
   format: DumpFormat,
+  run?: BackupRunId,
   /** age-encrypted: the dump gets a `.age` suffix. */
   encrypted = false,
 ): BackupPaths {
-  const stem = `${safeNamePart(name)}-${safeNamePart(environment)}-${timestamp(createdAt)}`;
+  const unique = run
+    ? `-run${safeNamePart(run.runId || 'local')}-${safeNamePart(run.runAttempt)}-${safeNamePart(run.random ?? randomPart())}`
+    : '';
+  const stem = `${safeNamePart(name)}-${safeNamePart(environment)}-${timestamp(createdAt)}${unique}`;
   const dump = path.join(directory, `${stem}.${extensionFor(engine, format)}${encrypted ? '.age' : ''}`);
   return { dump, checksum: `${dump}.sha256`, manifest: path.join(directory, `${stem}.manifest.json`), stem };
 }
@@ -158,8 +180,9 @@ export const manifestSchema = z.object({
 
 export type Manifest = z.output<typeof manifestSchema>;
 
+/** Writes a new manifest: created exclusively (never over another backup's), 0600 like the dump. */
 export function writeManifest(file: string, m: Manifest): void {
-  writeFileSync(file, `${JSON.stringify(m, null, 2)}\n`, { mode: 0o644 });
+  writeFileSync(file, `${JSON.stringify(m, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
 }
 
 export class ManifestError extends Error {

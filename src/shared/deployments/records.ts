@@ -7,6 +7,7 @@ import type { RunContext } from '../../core/context.js';
 import { createOctokit, Deployments, type DeploymentState } from '../../core/github.js';
 import type { BackupRecord } from '../backups/handoff.js';
 import type { DeploymentSettings as DeployConfig, StrategyName } from './settings.js';
+import { CONTROL_CHARS } from '../../core/safe-line.js';
 
 /** What deploy stores in the deployment payload, and reads back from the last successful one. */
 export interface DeployPayload {
@@ -43,7 +44,12 @@ export interface DeploymentRecords {
   setStatus(id: number, state: DeploymentState, description: string, environmentUrl?: string): Promise<void>;
 }
 
-const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+/**
+ * A string read back from a GitHub payload. Anyone with write access can store anything there; a value with
+ * control characters (a line break followed by a workflow command) is not a version or slot we wrote: ignore it.
+ */
+const str = (v: unknown): string | undefined =>
+  typeof v === 'string' && v !== '' && !CONTROL_CHARS.test(v) ? v : undefined;
 
 function payloadVersion(payload: unknown): string | undefined {
   let p = payload;

@@ -12,7 +12,9 @@ export type StrategyName = (typeof STRATEGIES)[number];
 export const PROVIDERS = ['command'] as const;
 export type ProviderName = (typeof PROVIDERS)[number];
 
-const slotName = z.string().regex(/^[A-Za-z0-9_.-]+$/, 'expected a slot name such as blue or green');
+const slotName = z
+  .string()
+  .regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}$/, 'expected a slot name such as blue or green');
 export const slotsSchema = z.record(
   slotName,
   z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }),
