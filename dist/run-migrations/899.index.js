@@ -74,10 +74,14 @@ async function openMysql(db, opts) {
         }
     };
     const version = String((await q('select version() as v'))[0].v);
+    // A connection that vanished without a FIN (a killed runner behind a dropped network path) must not hold the
+    // run lock and its transaction for the server's default 8 hours: our session is never idle for long.
+    await q('set session wait_timeout = 300');
     const mariadb = /mariadb/i.test(version);
     const table = quoteIdent(opts.table);
     const [schemaName, tableName] = opts.table.includes('.') ? opts.table.split('.') : [undefined, opts.table];
-    const lockName = (0,_engine_js__WEBPACK_IMPORTED_MODULE_2__/* .mysqlLockName */ .vD)(db.database, opts.table);
+    // Keyed by the resolved `database.table`: `t` and `<database>.t` are one table, so they share one lock.
+    const lockName = (0,_engine_js__WEBPACK_IMPORTED_MODULE_2__/* .mysqlLockName */ .vD)(schemaName ?? String((await q('select database() as d'))[0].d ?? db.database), tableName);
     let statementTimeoutMs = 0;
     const applyStatementTimeout = async (ms) => {
         if (mariadb)

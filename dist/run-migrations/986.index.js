@@ -75,9 +75,17 @@ async function openPostgres(db, opts) {
         }
     };
     const info = await q(`select current_setting('server_version') as v, current_setting('server_version_num')::int as n`);
+    // If node is killed (the runner's last resort is SIGKILL), the server must not run on for the rest of a long
+    // statement holding its locks: PostgreSQL 14+ checks every 2 s during a statement that the client is still
+    // there; and a transaction left idle (a connection that vanished without a FIN) ends after 5 minutes.
+    await q(`select set_config('idle_in_transaction_session_timeout', '5min', false)${Number(info.rows[0].n) >= 140000 ? `, set_config('client_connection_check_interval', '2s', false)` : ''}`);
     const pid = Number((await q('select pg_backend_pid() as pid')).rows[0].pid);
     const table = quoteIdent(opts.table);
-    const key = (0,_engine_js__WEBPACK_IMPORTED_MODULE_2__/* .advisoryKey */ .TB)(opts.table);
+    // The lock is keyed by the resolved, schema-qualified table: `runbook_migrations` and
+    // `public.runbook_migrations` are one table, so two runs spelling it differently still exclude each other.
+    const key = (0,_engine_js__WEBPACK_IMPORTED_MODULE_2__/* .advisoryKey */ .TB)(opts.table.includes('.')
+        ? opts.table
+        : `${String((await q('select coalesce(current_schema(), $1) as s', ['public'])).rows[0].s)}.${opts.table}`);
     let lockTimeoutMs = 0;
     let statementTimeoutMs = 0;
     return {

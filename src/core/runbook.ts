@@ -211,9 +211,9 @@ export const recordSection = z
       .regex(/^[A-Za-z0-9][A-Za-z0-9._/-]*$/, 'expected a branch name such as deployment-records')
       .optional()
       .describe('Branch the records are committed to (created as an orphan branch when missing)'),
-    'dora-window': durationField(
-      'Window DORA metrics are computed over, at most 90d; 0 turns them off',
-    ).optional(),
+    'dora-window': durationField('Window DORA metrics are computed over, at most 90d; 0 turns them off', {
+      max: 366 * DAY,
+    }).optional(),
   })
   .describe('Deployment records and DORA metrics (record-deployment)');
 

@@ -41,7 +41,12 @@ export class SecretRegistry {
     if (parsed.password) {
       this.add(parsed.password);
       this.add(basicCredential(parsed));
-    } else if (parsed.username.length >= TOKEN_LIKE_LENGTH) this.add(parsed.username); // a token as user
+    } else if (
+      // A token given as the user of an http(s) URL (https://<token>@host); a database user is not a secret.
+      (parsed.protocol === 'https:' || parsed.protocol === 'http:') &&
+      parsed.username.length >= TOKEN_LIKE_LENGTH
+    )
+      this.add(parsed.username);
     for (const [name, value] of parsed.searchParams) {
       if (SENSITIVE_NAME.test(name) || value.length >= TOKEN_LIKE_LENGTH) this.add(value);
     }

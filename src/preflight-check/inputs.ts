@@ -5,7 +5,10 @@ import { parseDatabaseUrl } from '../core/db.js';
 import { ConfigurationError } from '../core/errors.js';
 import {
   bool,
+  DAY,
   duration,
+  HOUR,
+  MINUTE,
   httpUrl,
   integer,
   optional,
@@ -67,10 +70,10 @@ const gateList = () =>
 const safeName = (what: string) =>
   z.string().transform((v, ctx) => {
     const s = v.trim();
-    if (CONTROL.test(s) || s.startsWith('-') || !s) {
+    if (CONTROL.test(s) || s.startsWith('-') || !s || s.length > 256) {
       ctx.addIssue({
         code: 'custom',
-        message: `expected ${what} without control characters and not starting with "-", got ${quote(s)}`,
+        message: `expected ${what} of at most 256 characters, without control characters and not starting with "-", got ${quote(s)}`,
       });
       return z.NEVER;
     }
@@ -140,7 +143,7 @@ export const settingsShape = {
   gates: gateList(),
   'warn-only': gateList(),
   'ci-checks': z.string().transform(parseList),
-  'ci-wait': duration(),
+  'ci-wait': duration({ max: 6 * HOUR }),
   'min-approvals': integer(0, 100),
   'fail-on-severity': severity(),
   'require-ticket': bool(),
@@ -151,15 +154,16 @@ export const settingsShape = {
   freeze: lines(),
   timezone: text(),
   'emergency-approvals': integer(1, 100),
-  soak: duration(),
+  // Not timers: statuses older than 90 days are gone anyway.
+  soak: duration({ max: 90 * DAY }),
   'soak-environment': safeName('an environment name'),
-  'backup-max-age': duration(),
+  'backup-max-age': duration({ max: 366 * DAY }),
   'backup-artifact-prefix': safeName('an artifact name prefix'),
   'backup-manifest': text(),
   'health-url': httpUrl(),
-  'health-timeout': duration(),
+  'health-timeout': duration({ min: 1, max: HOUR }),
   'required-env': envNames(),
-  'database-timeout': duration(),
+  'database-timeout': duration({ min: 1, max: 10 * MINUTE }),
   'require-reviewers': bool(),
   'require-self-review-off': bool(),
 } as const;

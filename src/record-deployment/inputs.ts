@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { ConfigurationError } from '../core/errors.js';
 import {
+  DAY,
   duration,
   formatDuration,
   integer,
@@ -24,8 +25,8 @@ const CONTROL_OR_NEWLINE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 
 /** One line of text without control characters (they could forge workflow commands or break the record). */
 const line = (what: string) =>
-  text().refine((v) => !CONTROL_OR_NEWLINE.test(v), {
-    message: `expected ${what} on one line without control characters`,
+  text().refine((v) => !CONTROL_OR_NEWLINE.test(v) && v.length <= 256, {
+    message: `expected ${what} on one line, at most 256 characters, without control characters`,
   });
 
 const environmentName = () =>
@@ -54,7 +55,8 @@ export const inputSchema = z.object({
     text().refine((v) => !CONTROL.test(v), { message: 'expected text without control characters' }),
   ),
   'store-branch': optional(branchName()),
-  'dora-window': optional(duration()),
+  // Not a timer: the 90-day limit is checked in resolveConfig with GitHub's reason.
+  'dora-window': optional(duration({ max: 366 * DAY })),
   token: optional(text()),
   runbook: z.string(),
 });

@@ -5,6 +5,8 @@ import { ConfigurationError } from '../core/errors.js';
 import {
   bool,
   duration,
+  HOUR,
+  MINUTE,
   httpUrl,
   list,
   oneOf,
@@ -35,9 +37,12 @@ export type Mode = (typeof MODES)[number];
 /** Names and versions go into logs, messages and commands' environment: no control characters, no leading `-`. */
 const safeName = (what: string) =>
   text().refine(
-    (v) => ![...v].some((c) => c.charCodeAt(0) < 32 || c.charCodeAt(0) === 127) && !v.startsWith('-'),
+    (v) =>
+      v.length <= 256 &&
+      ![...v].some((c) => c.charCodeAt(0) < 32 || c.charCodeAt(0) === 127) &&
+      !v.startsWith('-'),
     {
-      message: `expected a ${what} without control characters that does not start with "-"`,
+      message: `expected a ${what} of at most 256 characters, without control characters, that does not start with "-"`,
     },
   );
 
@@ -65,9 +70,9 @@ export const inputSchema = z.object({
   'working-directory': optional(text()),
   'health-url': optional(httpUrl()),
   slots: optional(yaml(slotsSchema)),
-  timeout: optional(duration()),
-  'request-timeout': optional(duration()),
-  'command-timeout': optional(duration()),
+  timeout: optional(duration({ min: 1, max: 24 * HOUR })),
+  'request-timeout': optional(duration({ min: 1, max: 10 * MINUTE })),
+  'command-timeout': optional(duration({ min: 1, max: 72 * HOUR })),
   'environment-url': optional(httpUrl()),
   token: optional(text()),
   runbook: z.string(),

@@ -34,6 +34,8 @@ const DURATION_INPUTS: Record<string, readonly string[]> = {
   'backup-db': ['max-age', 'timeout', 'connect-timeout'],
   'run-migrations': ['lock-timeout', 'statement-timeout', 'run-lock-timeout'],
   'preflight-check': ['ci-wait', 'soak', 'backup-max-age', 'health-timeout', 'database-timeout'],
+  'record-deployment': ['dora-window'],
+  rollback: ['timeout', 'request-timeout', 'command-timeout'],
 };
 /** Inputs that are names (no control characters, bounded length) wherever they appear. */
 const NAME_INPUTS = new Set(['environment', 'version']);

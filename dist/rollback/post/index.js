@@ -3720,32 +3720,103 @@ function getIDToken(aud) {
 
 //# sourceMappingURL=core.js.map
 ;// CONCATENATED MODULE: ./src/core/clock.ts
+/** The longest delay a Node timer holds (2^31-1 ms, about 24.8 days); beyond it a timer fires after 1 ms. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+/** A delay a timer can hold: NaN and negatives become 0, anything above MAX_TIMER_MS becomes MAX_TIMER_MS. */
+function timerMs(ms) {
+    return Number.isNaN(ms) || ms <= 0 ? 0 : Math.min(ms, MAX_TIMER_MS);
+}
 const systemClock = {
     now: () => performance.now(),
     date: () => new Date(),
+    // A wait longer than a timer holds is slept in pieces, never cut short to 1 ms.
     sleep: (ms, signal) => new Promise((resolve) => {
-        if (signal?.aborted || ms <= 0)
+        if (signal?.aborted || !(ms > 0))
             return resolve();
-        const t = setTimeout(done, ms);
-        function done() {
+        const end = performance.now() + ms;
+        let t;
+        const done = () => {
             clearTimeout(t);
             signal?.removeEventListener('abort', done);
             resolve();
-        }
+        };
+        const arm = () => {
+            const left = end - performance.now();
+            if (left <= 0)
+                return done();
+            t = setTimeout(left > MAX_TIMER_MS ? arm : done, timerMs(left));
+        };
         signal?.addEventListener('abort', done, { once: true });
+        arm();
     }),
 };
 
+;// CONCATENATED MODULE: ./src/core/safe-line.ts
+/**
+ * Making any text safe to print on the runner's stdout. The runner reads stdout line by line (a line ends at
+ * \n, \r\n or a lone \r) and treats as a workflow command:
+ * - a line whose start, after leading whitespace, is `::` (`::error::`, `::add-mask::`, `::stop-commands::`,
+ *   `::set-output`…; actions/runner ActionCommand.TryParseV2, which uses .NET TrimStart);
+ * - the legacy form `##[name …]` anywhere in a line (ActionCommand.TryParse, message.IndexOf("##[")).
+ * `neutralise` breaks both with a zero-width space (invisible, the text still reads the same) and leaves
+ * everything else as it was, so a value we quote (an input, a file, a server's body, a GitHub payload, a user
+ * command's output) can never start a command we did not mean.
+ */
+const ZWSP = '\u200b';
+/** .NET char.IsWhiteSpace, plus the information separators, which some trims also drop. */
+// eslint-disable-next-line no-control-regex
+const LEADING_SPACE = /^[\s\u0085\u180e\x1c-\x1f]*/;
+/** One line (no line breaks inside) made safe. */
+function neutraliseLine(line) {
+    let out = line.includes('##[') ? line.replace(/##\[/g, `#${ZWSP}#[`) : line;
+    const lead = LEADING_SPACE.exec(out)[0].length;
+    if (out.startsWith('::', lead))
+        out = `${out.slice(0, lead)}:${ZWSP}${out.slice(lead + 1)}`;
+    return out;
+}
+/**
+ * Text (possibly many lines) that no runner will read as a workflow command. Line breaks are kept as they were;
+ * each line on its own is made safe.
+ */
+function neutralise(text) {
+    if (!text.includes('::') && !text.includes('##['))
+        return text;
+    return text
+        .split(/(\r\n|\r|\n|\u2028|\u2029)/)
+        .map((part, i) => (i % 2 ? part : neutraliseLine(part)))
+        .join('');
+}
+/** Control characters (C0, DEL, C1) and Unicode line/paragraph separators: never part of a name. */
+// eslint-disable-next-line no-control-regex
+const CONTROL_CHARS = /[\x00-\x1f\x7f-\x9f\u2028\u2029]/;
+/** A single line for a message: line breaks and other control characters shown escaped, then neutralised. */
+function safeLine(text) {
+    const named = { '\n': '\\n', '\r': '\\r', '\t': ' ' };
+    const flat = text.replace(new RegExp(CONTROL_CHARS.source, 'g'), (c) => {
+        return named[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+    });
+    return neutralise(flat);
+}
+
 ;// CONCATENATED MODULE: ./src/core/log.ts
-/** Logging through @actions/core with every line passed through the secrets registry. */
+/**
+ * Logging through @actions/core with every line passed through the secrets registry and then made unable to
+ * start a workflow command (src/core/safe-line.ts), whatever it quotes. Annotation titles are neutralised too.
+ */
+
 
 function createLogger(secrets) {
-    const r = (m) => secrets.redact(m);
+    const r = (m) => neutralise(secrets.redact(m));
+    const annotation = (at) => at && {
+        ...at,
+        ...(at.title !== undefined ? { title: r(at.title) } : {}),
+        ...(at.file !== undefined ? { file: r(at.file) } : {}),
+    };
     return {
         info: (m) => info(r(m)),
         debug: (m) => core_debug(r(m)),
-        warning: (m, at) => warning(r(m), at),
-        error: (m, at) => error(r(m), at),
+        warning: (m, at) => warning(r(m), annotation(at)),
+        error: (m, at) => error(r(m), annotation(at)),
         group: (title, fn) => group(r(title), fn),
     };
 }
@@ -3767,6 +3838,7 @@ const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.ur
 
 
 
+
 class CommandNotFoundError extends Error {
     command;
     constructor(command) {
@@ -3774,14 +3846,121 @@ class CommandNotFoundError extends Error {
         this.command = command;
     }
 }
+/** The process could not start because its working directory is missing or not a directory. */
+class WorkingDirectoryError extends Error {
+    command;
+    cwd;
+    constructor(command, cwd, problem) {
+        super(`could not start ${command}: its working directory ${cwd} ${problem}`);
+        this.command = command;
+        this.cwd = cwd;
+    }
+}
+function workingDirectoryProblem(cwd) {
+    try {
+        return (0,external_node_fs_namespaceObject.statSync)(cwd).isDirectory() ? undefined : 'is not a directory';
+    }
+    catch (e) {
+        const code = e.code;
+        return code === 'ENOENT' ? 'does not exist' : `cannot be read (${code ?? String(e)})`;
+    }
+}
 /** A user-written shell command (e.g. `npm run test:smoke`), run by bash as the runner runs `run:` steps. */
 function shellCommand(script) {
     return { command: 'bash', args: ['--noprofile', '--norc', '-eo', 'pipefail', '-c', script] };
 }
+/**
+ * Variables of the step's environment a child never gets (see CONTRIBUTING.md, "What child processes see").
+ * A child gets what a `run:` step would get, minus what the runner hands only to this action:
+ * - `INPUT_*`: our inputs (the GitHub token, check headers, database URLs…); a child needs none of them, and
+ *   anything it does need is passed on purpose in `env`;
+ * - `STATE_*` and `GITHUB_STATE`: our post step's state, which a child must neither read nor forge;
+ * - `GITHUB_OUTPUT`: our step's outputs (`report`, `status`…), which later steps and gates trust;
+ * - `ACTIONS_RUNTIME_TOKEN`, `ACTIONS_RUNTIME_URL`, `ACTIONS_CACHE_URL`, `ACTIONS_RESULTS_URL`: the runner gives
+ *   these to JavaScript actions only, never to `run:` steps.
+ * Kept: PATH, HOME, GITHUB_* context (repository, sha, run id, workspace…), GITHUB_ENV, GITHUB_PATH and
+ * GITHUB_STEP_SUMMARY (a `run:` step has them too), RUNNER_*, the user's own `env:`, and
+ * ACTIONS_ID_TOKEN_REQUEST_URL/TOKEN, which a `run:` step also gets when the job has `id-token: write` (deploy
+ * commands use them to log in to a cloud with OIDC).
+ */
+const WITHHELD_ENV = [
+    /^INPUT_/i,
+    /^STATE_/i,
+    /^GITHUB_STATE$/i,
+    /^GITHUB_OUTPUT$/i,
+    /^ACTIONS_RUNTIME_TOKEN$/i,
+    /^ACTIONS_RUNTIME_URL$/i,
+    /^ACTIONS_CACHE_URL$/i,
+    /^ACTIONS_RESULTS_URL$/i,
+];
+/** The environment a child starts from: the parent's without WITHHELD_ENV. */
+function childEnv(parent = process.env) {
+    const env = {};
+    for (const [k, v] of Object.entries(parent))
+        if (v !== undefined && !WITHHELD_ENV.some((re) => re.test(k)))
+            env[k] = v;
+    return env;
+}
+// ---------------------------------------------------------------------------------------------------------
+// The watchdog: children die with us, even when we are killed with SIGKILL.
+//
+// On cancel the runner (actions/runner, ProcessInvoker) sends SIGINT to node's pid only, then SIGTERM 7.5 s
+// later, then 2.5 s later `Process.Kill()`: a SIGKILL of node's pid alone (it neither kills the process group
+// nor walks the tree on Linux; its orphan cleanup only runs at the end of the job). Our children run in their
+// own process groups (so a timeout stops a whole tree), and nothing in Node 20/24 offers prctl(PDEATHSIG). So
+// one small shell, started on the first spawn, holds a pipe from node and is told each child's process group
+// as it starts and ends; when the pipe closes (node exited or was killed), it sends SIGTERM to the groups still
+// registered, and SIGKILL 2 s later. A normal run unregisters every child as it ends, so nothing is killed
+// then: only what a killed node left behind.
+const WATCHDOG_SCRIPT = `g=' '
+while IFS= read -r l; do
+  case $l in
+    +*) g="$g\${l#+} " ;;
+    -*) n=\${l#-}; case $g in *" $n "*) g="\${g%%" $n "*} \${g#*" $n "}" ;; esac ;;
+  esac
+done
+[ "$g" = ' ' ] && exit 0
+for p in $g; do kill -s TERM -- "-$p" 2>/dev/null; done
+sleep 2
+for p in $g; do kill -s KILL -- "-$p" 2>/dev/null; done
+`;
+let watchdog;
+function getWatchdog() {
+    if (watchdog)
+        return watchdog;
+    let ok = true;
+    try {
+        const w = (0,external_node_child_process_namespaceObject.spawn)('/bin/sh', ['-c', WATCHDOG_SCRIPT], {
+            detached: true, // its own group: a timeout's group kill never reaches it
+            stdio: ['pipe', 'ignore', 'ignore'],
+            env: { PATH: '/usr/bin:/bin' }, // kill is built in; sleep wherever the system keeps it
+        });
+        w.on('error', () => {
+            ok = false; // no /bin/sh: children are still stopped on timeout, cancel and a normal exit
+        });
+        w.stdin.on('error', () => {
+            ok = false;
+        });
+        w.unref();
+        w.stdin.unref?.();
+        watchdog = {
+            write(line) {
+                if (ok)
+                    w.stdin.write(`${line}\n`);
+            },
+        };
+    }
+    catch {
+        watchdog = { write: () => undefined };
+    }
+    return watchdog;
+}
 const runProcess = (req) => new Promise((resolve, reject) => {
+    if (req.timeoutMs !== undefined && !(req.timeoutMs >= 0 && req.timeoutMs <= MAX_TIMER_MS))
+        return reject(new RangeError(`timeoutMs must be between 0 and ${MAX_TIMER_MS} ms, got ${req.timeoutMs}`));
     const started = performance.now();
     const max = req.maxCapture ?? 1_000_000;
-    const env = { ...process.env };
+    const env = childEnv(process.env);
     for (const [k, v] of Object.entries(req.env ?? {})) {
         if (v === undefined)
             delete env[k];
@@ -3794,6 +3973,9 @@ const runProcess = (req) => new Promise((resolve, reject) => {
         detached: true, // own process group, so a timeout or cancel stops the whole tree
         stdio: ['pipe', 'pipe', 'pipe'],
     });
+    const group = child.pid;
+    if (group !== undefined)
+        getWatchdog().write(`+${group}`);
     let stdout = '';
     let stderr = '';
     let timedOut = false;
@@ -3817,7 +3999,7 @@ const runProcess = (req) => new Promise((resolve, reject) => {
             catch {
                 /* already gone */
             }
-        }, req.killGraceMs ?? 5000);
+        }, timerMs(req.killGraceMs ?? 5000));
         killTimer.unref();
     };
     const timer = req.timeoutMs !== undefined
@@ -3896,9 +4078,16 @@ const runProcess = (req) => new Promise((resolve, reject) => {
         if (timer)
             clearTimeout(timer);
         req.signal?.removeEventListener('abort', onAbort);
-        reject(err.code === 'ENOENT' ? new CommandNotFoundError(req.command) : err);
+        // spawn says ENOENT both for a missing command and a missing working directory: tell them apart.
+        const badCwd = req.cwd !== undefined ? workingDirectoryProblem(req.cwd) : undefined;
+        if (badCwd)
+            reject(new WorkingDirectoryError(req.command, req.cwd, badCwd));
+        else
+            reject(err.code === 'ENOENT' ? new CommandNotFoundError(req.command) : err);
     });
     child.on('close', (code, signal) => {
+        if (group !== undefined)
+            getWatchdog().write(`-${group}`);
         if (timer)
             clearTimeout(timer);
         if (killTimer)
@@ -3949,6 +4138,8 @@ function tail(text, n = 10) {
 class SecretRegistry {
     announce;
     values = new Set();
+    /** URLs registered with addUrl, as given → as shown (showUrl). */
+    urls = new Map();
     constructor(announce = core_setSecret) {
         this.announce = announce;
     }
@@ -3966,25 +4157,42 @@ class SecretRegistry {
             }
         }
     }
-    /** Register the password (and user info) of a URL; returns the URL with the password shown as ***. */
+    /**
+     * Register the secrets of a URL: its password (and the Basic credential built from it), a token-like user
+     * name given without a password, query values with auth-like names or long enough to be a token. From then on
+     * the URL as given is printed as `showUrl()` prints it (user info and every query value hidden). Returns it so.
+     */
     addUrl(url) {
         let parsed;
         try {
             parsed = new URL(url);
         }
         catch {
-            return url;
+            return this.redact(url);
         }
-        if (parsed.password)
+        if (parsed.password) {
             this.add(parsed.password);
+            this.add(basicCredential(parsed));
+        }
+        else if (
+        // A token given as the user of an http(s) URL (https://<token>@host); a database user is not a secret.
+        (parsed.protocol === 'https:' || parsed.protocol === 'http:') &&
+            parsed.username.length >= TOKEN_LIKE_LENGTH)
+            this.add(parsed.username);
         for (const [name, value] of parsed.searchParams) {
-            if (SENSITIVE_NAME.test(name))
+            if (SENSITIVE_NAME.test(name) || value.length >= TOKEN_LIKE_LENGTH)
                 this.add(value);
         }
-        return this.redact(url);
+        const shown = showUrl(url);
+        if (shown !== url)
+            this.urls.set(url, shown);
+        return this.redact(shown);
     }
     redact(text) {
         let out = text;
+        for (const [raw, shown] of [...this.urls].sort((a, b) => b[0].length - a[0].length))
+            if (out.includes(raw))
+                out = out.split(raw).join(shown);
         // Longest first so a secret containing another is replaced whole.
         for (const v of [...this.values].sort((a, b) => b.length - a.length))
             out = out.split(v).join('***');
@@ -3997,7 +4205,44 @@ class SecretRegistry {
         return false;
     }
 }
-const SENSITIVE_NAME = /auth|token|secret|password|passwd|pwd|key|cookie|session|signature|credential/i;
+const SENSITIVE_NAME = /auth|token|secret|password|passwd|pwd|key|cookie|session|signature|sig|credential|code|ticket|jwt/i;
+/** A query value at least this long is registered as a secret whatever its name (SAS signatures, tokens). */
+const TOKEN_LIKE_LENGTH = 16;
+/**
+ * A URL as we print it (logs, report, summary, outputs): the password as `***` (on an http(s) URL, a user name
+ * without a password is taken for a token and hidden too), every query value as `***` (parameter names kept: `?sig=***&se=***`),
+ * and a fragment holding values hidden the same way. Text that is not a URL gets its user info hidden.
+ */
+function showUrl(url) {
+    let u;
+    try {
+        u = new URL(url);
+    }
+    catch {
+        return url.replace(/(\b[a-z][a-z0-9+.-]*:\/\/)([^/@\s]*)@/gi, (_m, scheme, info) => info.includes(':') ? `${scheme}${info.split(':')[0]}:***@` : `${scheme}***@`);
+    }
+    if (u.password)
+        u.password = '***';
+    // `https://<token>@host`: a user name alone on a web URL is a token; on a database URL it is just the user.
+    else if (u.username && (u.protocol === 'https:' || u.protocol === 'http:'))
+        u.username = '***';
+    const hide = (part) => part
+        .split('&')
+        .map((kv) => {
+        const i = kv.indexOf('=');
+        return i < 0 ? kv : `${kv.slice(0, i)}=${kv.slice(i + 1) ? '***' : ''}`;
+    })
+        .join('&');
+    if (u.search.length > 1)
+        u.search = `?${hide(u.search.slice(1))}`;
+    if (u.hash.includes('='))
+        u.hash = `#${hide(u.hash.slice(1))}`;
+    return u.toString();
+}
+/** The user info of a URL as the value of a Basic Authorization header's credential (base64 of user:pass). */
+function basicCredential(u) {
+    return Buffer.from(`${safeDecode(u.username)}:${safeDecode(u.password)}`, 'utf8').toString('base64');
+}
 /** Header names whose values are never secret; every other header value is masked. */
 const PLAIN_HEADERS = new Set([
     'accept',
@@ -4027,6 +4272,7 @@ function safeDecode(value) {
  * One look for every action: a markdown job summary, step outputs, and the JSON `report` output, all passed
  * through the secrets registry on the way out.
  */
+
 
 
 const ICON = { pass: '✅', fail: '❌', warn: '⚠️', skip: '⏭️', info: 'ℹ️', undo: '↩️' };
@@ -4083,7 +4329,7 @@ function runnerSink(env = process.env) {
             if (file)
                 (0,external_node_fs_namespaceObject.appendFileSync)(file, markdown, 'utf8');
             else
-                info(markdown);
+                info(neutralise(markdown));
         },
         output(name, value) {
             setOutput(name, value);
@@ -4200,11 +4446,13 @@ function errorMessage(e) {
 
 
 
+
 async function runAction(actionName, main, makeContext = createContext) {
-    let redact = (s) => s;
+    // Every message goes through the secrets registry, then is made unable to start a workflow command.
+    let redact = (s) => neutralise(s);
     try {
         const ctx = makeContext();
-        redact = (s) => ctx.secrets.redact(s);
+        redact = (s) => neutralise(ctx.secrets.redact(s));
         await main(ctx);
     }
     catch (e) {
@@ -9441,12 +9689,13 @@ const dist_src_Octokit = Octokit.plugin(requestLog, legacyRestEndpointMethods, p
 
 
 
+
 const GitHubOctokit = dist_src_Octokit.plugin(retry, throttling);
 const actionsLog = {
-    debug: (m) => core_debug(m),
-    info: (m) => info(m),
-    warning: (m) => warning(m),
-    error: (m) => error(m),
+    debug: (m) => core_debug(neutralise(m)),
+    info: (m) => info(neutralise(m)),
+    warning: (m) => warning(neutralise(m)),
+    error: (m) => error(neutralise(m)),
 };
 /**
  * A minimal stand-in for the Bottleneck group plugin-throttling uses to space
