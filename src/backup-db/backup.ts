@@ -10,6 +10,7 @@ import {
   unlinkSync,
   writeFileSync,
 } from 'node:fs';
+import type { Duplex } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import path from 'node:path';
@@ -28,7 +29,14 @@ import {
 import { ConfigurationError, errorMessage } from '../core/errors.js';
 import { formatDuration } from '../core/inputs.js';
 import { describeExit, tail } from '../core/proc.js';
-import { readPgArchive, readSqlDump, restoreDump, type ArchiveContext } from '../shared/backups/archive.js';
+import { encryptingStream, openDecrypted, recipientsOf } from '../shared/backups/encryption.js';
+import {
+  readPgArchive,
+  readSqlDump,
+  restoreDump,
+  type ArchiveContext,
+  type DumpOpener,
+} from '../shared/backups/archive.js';
 import { dbClient, type BackupContext } from '../shared/backups/client.js';
 import {
   backupPaths,
@@ -70,6 +78,8 @@ export interface BackupResult {
   durationMs: number;
   dumpDurationMs: number;
   target: string;
+  /** How long the workflow should keep the uploaded backup, in days. */
+  retentionDays: number;
 }
 
 /** Create the directory and prove it is writable before touching the database. */
@@ -131,6 +141,16 @@ export async function runBackup(
   const started = ctx.clock.now();
   const target = config.target!;
   ensureWritableDirectory(config.directory);
+  const encrypted = config.recipients.length > 0;
+  if (encrypted && config.verify !== 'none') {
+    // Verification decrypts with decrypt-identity: it must be one of the keys the dump is encrypted to.
+    const own = await recipientsOf(config.identities);
+    if (!own.some((r) => config.recipients.includes(r)))
+      throw new ConfigurationError(
+        `Input "decrypt-identity": its public key (${own.join(', ')}) is not among encrypt-to (${config.recipients.join(', ')}), so verify: ${config.verify} could not decrypt the dump. Nothing was dumped.`,
+        'Add the public key of the identity to encrypt-to (age-keygen -y key.txt prints it), or pass the identity that matches.',
+      );
+  }
   const client = dbClient(target, config, ctx);
   try {
     const server = await client.serverVersion();
@@ -156,7 +176,12 @@ export async function runBackup(
       target.engine,
       config.format,
       { runId: ctx.repo.runId, runAttempt: ctx.repo.runAttempt },
+      encrypted,
     );
+    if (encrypted)
+      ctx.log.info(
+        `Encrypting to ${config.recipients.length} age recipient(s) as the dump streams out: ${config.recipients.join(', ')}`,
+      );
     // Created exclusively before the dump: never another backup's file (which the cleanup below would remove).
     createBackupTarget(paths.dump, target.engine === 'postgres' && config.format === 'directory');
     hooks.saveState?.('dump', paths.dump);
@@ -200,6 +225,7 @@ export async function runBackup(
       git: { sha: ctx.repo.sha, ref: ctx.repo.ref },
       run: { id: ctx.repo.runId, attempt: ctx.repo.runAttempt, url: ctx.repo.runUrl },
       verification: { level: config.verify, detail: 'not verified yet' },
+      ...(encrypted ? { encrypted: true, recipients: config.recipients } : { encrypted: false }),
     };
 
     const verification = await verifyBackup(manifest, paths.dump, readTool?.path, client, config, ctx, hooks);
@@ -219,19 +245,26 @@ export async function runBackup(
       durationMs: Math.round(ctx.clock.now() - started),
       dumpDurationMs: outcome.durationMs,
       target: describeTarget(target),
+      retentionDays: config.retentionDays,
     };
   } finally {
     client.dispose();
   }
 }
 
-function dumpArgs(config: BackupConfig, server: ServerVersion, file: string, snapshot?: string): string[] {
+/** `file`: the dump file, or undefined to write to stdout (an encrypted dump streams through age). */
+function dumpArgs(
+  config: BackupConfig,
+  server: ServerVersion,
+  file: string | undefined,
+  snapshot?: string,
+): string[] {
   if (config.target!.engine === 'postgres') {
     const args = ['-w', `--format=${config.format}`];
     if (config.format === 'plain') args.push('--clean', '--if-exists', '--compress=6');
     if (config.jobs) args.push(`--jobs=${config.jobs}`);
     if (snapshot) args.push(`--snapshot=${snapshot}`);
-    args.push(`--file=${file}`);
+    if (file) args.push(`--file=${file}`);
     return args;
   }
   const args = [
@@ -279,12 +312,25 @@ async function dump(
     try {
       // If counting fails, the dump is stopped rather than waited for.
       const stop = new AbortController();
-      const dumping = client.runTool({
-        command: tool.path,
-        args: dumpArgs(config, server, file, session.id),
-        timeoutMs: config.timeoutMs,
-        signal: AbortSignal.any([ctx.signal, stop.signal]),
-      });
+      // Encrypted: pg_dump writes to stdout, through age, into the file; the plaintext never touches the disk.
+      const sink = config.recipients.length ? await encryptedFile(file, config.recipients) : undefined;
+      const dumping = client
+        .runTool({
+          command: tool.path,
+          args: dumpArgs(config, server, sink ? undefined : file, session.id),
+          timeoutMs: config.timeoutMs,
+          signal: AbortSignal.any([ctx.signal, stop.signal]),
+          ...(sink ? { stdout: sink.input } : {}),
+        })
+        .then(async (r) => {
+          if (sink) {
+            if (r.exitCode !== 0 || r.streamError) {
+              sink.input.destroy();
+              await sink.written.catch(() => undefined);
+            } else await sink.written;
+          }
+          return r;
+        });
       let tables: { name: string; rows: number }[];
       try {
         tables = await countInSnapshot(session, config.timeoutMs);
@@ -294,7 +340,8 @@ async function dump(
         throw e;
       }
       const r = await dumping;
-      if (r.exitCode !== 0) throw failed(r);
+      // streamError: the encryption or the file write failed (e.g. the disk is full).
+      if (r.exitCode !== 0 || r.streamError) throw failed(r);
       return {
         client: clientInfo,
         tables,
@@ -312,7 +359,9 @@ async function dump(
   const counter = new SqlRowCounter();
   const gzip = createGzip({ level: 6 });
   const out = createWriteStream(file, { flags: 'r+' }); // created exclusively (0600) by createBackupTarget
-  const writing = pipeline(counter, gzip, out);
+  const writing = config.recipients.length
+    ? pipeline(counter, gzip, await encryptingStream(config.recipients), out)
+    : pipeline(counter, gzip, out);
   const r = await client.runTool({
     command: tool.path,
     args: dumpArgs(config, server, file),
@@ -329,6 +378,23 @@ async function dump(
   const names = [...new Set([...list.map(tableKey), ...counter.rows.keys()])].sort();
   const tables = names.map((name) => ({ name, rows: counter.rows.get(name) ?? 0 }));
   return { client: clientInfo, tables, rowCounts: 'dump', durationMs: Math.round(ctx.clock.now() - started) };
+}
+
+/** A file written through age encryption: write the plaintext into `input`; `written` settles when on disk. */
+async function encryptedFile(
+  file: string,
+  recipients: readonly string[],
+): Promise<{ input: Duplex; written: Promise<void> }> {
+  const encryptor = await encryptingStream(recipients);
+  // The file was created exclusively (0600) by createBackupTarget.
+  const written = pipeline(encryptor, createWriteStream(file, { flags: 'r+' }));
+  written.catch(() => undefined);
+  return { input: encryptor, written };
+}
+
+/** How the verification reads the dump: decrypted on the fly when it is encrypted. */
+function openerFor(manifest: Manifest, dumpPath: string, config: BackupConfig): DumpOpener | undefined {
+  return manifest.encrypted ? () => openDecrypted(dumpPath, config.identities) : undefined;
 }
 
 /** Tables and their exact row counts, inside the dump's snapshot. */
@@ -383,8 +449,14 @@ export async function verifyBackup(
       try {
         const read =
           manifest.engine === 'postgres' && manifest.format !== 'plain'
-            ? await readPgArchive(readTool!, dumpPath, ctx, config.timeoutMs)
-            : await readSqlDump(manifest.engine, dumpPath);
+            ? await readPgArchive(
+                readTool!,
+                dumpPath,
+                ctx,
+                config.timeoutMs,
+                openerFor(manifest, dumpPath, config),
+              )
+            : await readSqlDump(manifest.engine, dumpPath, openerFor(manifest, dumpPath, config));
         const differences = manifest.tables
           .filter((t) => !read.tables.has(t.name))
           .map((t) => `table ${t.name} (${t.rows} rows) is not in the archive`);
@@ -460,6 +532,7 @@ async function verifyByRestore(
         noOwner: true,
         jobs: config.jobs,
         timeoutMs: config.timeoutMs,
+        open: openerFor(manifest, dumpPath, config),
       },
       ctx as ArchiveContext,
     );

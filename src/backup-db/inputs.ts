@@ -9,6 +9,7 @@ import {
   HOUR,
   MINUTE,
   integer,
+  list,
   oneOf,
   name,
   optional,
@@ -19,9 +20,10 @@ import {
 } from '../core/inputs.js';
 import { firstDefined, type LoadedRunbook } from '../core/runbook.js';
 import type { SecretRegistry } from '../core/secrets.js';
+import { parseIdentities, recipientProblem } from '../shared/backups/encryption.js';
 import type { DumpFormat } from '../shared/backups/files.js';
 
-export const MODES = ['backup', 'restore', 'check-age'] as const;
+export const MODES = ['backup', 'restore', 'check-age', 'list'] as const;
 export const VERIFY = ['none', 'list', 'restore'] as const;
 export const FORMATS = ['custom', 'directory', 'plain'] as const;
 
@@ -50,6 +52,10 @@ export const inputSchema = z.object({
   'max-age': optional(duration({ min: 1, max: 366 * DAY })),
   timeout: optional(duration({ min: 1, max: 72 * HOUR })),
   'connect-timeout': optional(duration({ min: 1000, max: 10 * MINUTE })),
+  'encrypt-to': optional(list()),
+  'decrypt-identity': z.string(),
+  retention: optional(duration({ min: 1, max: 366 * DAY })),
+  token: z.string(),
   runbook: z.string(),
 });
 
@@ -64,7 +70,13 @@ export const DEFAULTS = {
   timeoutMs: 3_600_000,
   connectTimeoutMs: 10_000,
   environment: 'default',
+  retentionDays: 14,
+  /** mode list: backups in the JSON output (the table shows the newest LIST_SHOWN). */
+  listMax: 20,
 };
+
+/** GitHub keeps artifacts 1 to 90 days. */
+export const MAX_RETENTION_DAYS = 90;
 
 export interface BackupConfig {
   mode: Mode;
@@ -84,11 +96,21 @@ export interface BackupConfig {
   timeoutMs: number;
   connectTimeoutMs: number;
   runbookFile?: string;
+  /** age recipients (public keys): the dump is encrypted to them as it is written. Empty: not encrypted. */
+  recipients: string[];
+  /** age identities (secret keys) to decrypt with (verification, restore). Registered as secrets. */
+  identities: string[];
+  /** How long the workflow keeps the uploaded backup (artifact retention-days), in days. */
+  retentionDays: number;
+  /** mode list: the GitHub token (actions: read, deployments: read). */
+  token?: string;
 }
 
 export function getInputs(raw: RawInputs = readRawInputs(Object.keys(inputSchema.shape))): BackupInputs {
   // Secret inputs are never echoed in error messages.
-  return parseInputs(inputSchema, raw, { secret: ['database-url', 'verify-database-url'] });
+  return parseInputs(inputSchema, raw, {
+    secret: ['database-url', 'verify-database-url', 'decrypt-identity', 'token'],
+  });
 }
 
 /**
@@ -105,13 +127,16 @@ export function resolveConfig(
   const mode: Mode = inputs.mode ?? 'backup';
   const engine: Engine | undefined = inputs.engine ?? env?.database?.engine;
 
+  registerIdentity(inputs['decrypt-identity'], ctx.secrets);
+  ctx.secrets.add(inputs.token.trim());
+  const needsDatabase = mode !== 'check-age' && mode !== 'list';
   let url = inputs['database-url'].trim();
   let urlLabel = 'Input "database-url"';
   const fromEnv = env?.database?.['url-from-env'];
   if (!url && fromEnv) {
     url = (ctx.env[fromEnv] ?? '').trim();
     urlLabel = `The environment variable ${fromEnv} (named by database.url-from-env in ${runbook?.file})`;
-    if (!url && mode !== 'check-age')
+    if (!url && needsDatabase)
       throw new ConfigurationError(
         `Input "database-url" is empty and ${urlLabel.replace(/^The/, 'the')} is not set.`,
         `Pass the URL from a secret: database-url: \${{ secrets.DATABASE_URL }}, or env: { ${fromEnv}: \${{ secrets.${fromEnv} }} } on the step.`,
@@ -122,7 +147,7 @@ export function resolveConfig(
   ctx.secrets.addUrl(verifyUrl);
 
   let target: DatabaseTarget | undefined;
-  if (mode !== 'check-age') {
+  if (needsDatabase) {
     if (!url)
       throw new ConfigurationError(
         'Input "database-url" is required (mode ' +
@@ -194,6 +219,38 @@ export function resolveConfig(
   if (mode !== 'restore' && inputs.confirm !== undefined)
     throw new ConfigurationError(`Input "confirm" is only used with mode: restore (mode is ${mode}).`);
 
+  const { recipients, identities } = resolveEncryption(inputs, file, runbook?.file);
+  if (mode === 'backup' && recipients.length) {
+    if (format === 'directory' && target?.engine === 'postgres')
+      throw new ConfigurationError(
+        'Input "encrypt-to": a directory-format dump is a folder of files and cannot be encrypted as it streams out. Nothing was dumped.',
+        'Use format: custom (the default; one compressed file) with encrypt-to.',
+      );
+    if (verify !== 'none' && !identities.length)
+      throw new ConfigurationError(
+        `Input "decrypt-identity" is required with encrypt-to and verify: ${verify}${inputs.verify ? '' : ' (the default)'}: verifying reads the dump back, and an encrypted dump can only be read with the secret key. Nothing was dumped.`,
+        'Pass the age secret key from an environment secret: decrypt-identity: ${{ secrets.BACKUP_AGE_IDENTITY }}; or set verify: none to skip verification.',
+      );
+  }
+  const token = inputs.token.trim();
+  if (mode === 'list' && !inputs.environment)
+    throw new ConfigurationError(
+      'Input "environment" is required with mode: list: the backups listed are the artifacts named backup-<environment>-<run id>.',
+    );
+  if (mode === 'list' && !token)
+    throw new ConfigurationError(
+      'Input "token" is required with mode: list: the backups are read from the repository\'s workflow artifacts.',
+      'Pass token: ${{ github.token }} (the default) with permissions actions: read and deployments: read.',
+    );
+  const retentionMs = firstDefined(inputs.retention, file.retention);
+  const retentionDays =
+    retentionMs === undefined ? DEFAULTS.retentionDays : Math.ceil(retentionMs / 86_400_000);
+  if (retentionDays < 1 || retentionDays > MAX_RETENTION_DAYS)
+    throw new ConfigurationError(
+      `${inputs.retention !== undefined ? 'Input "retention"' : `backup.retention in ${runbook?.file}`}: ${retentionDays} days; GitHub keeps artifacts 1 to ${MAX_RETENTION_DAYS} days.`,
+      'Give a duration such as 14d.',
+    );
+
   return {
     mode,
     target,
@@ -210,5 +267,48 @@ export function resolveConfig(
     timeoutMs: inputs.timeout ?? DEFAULTS.timeoutMs,
     connectTimeoutMs: inputs['connect-timeout'] ?? DEFAULTS.connectTimeoutMs,
     runbookFile: env ? runbook?.file : undefined,
+    recipients,
+    identities,
+    retentionDays,
+    token: token || undefined,
   };
+}
+
+/** Register an age identity (and each of its key lines) as a secret as soon as it is read. */
+export function registerIdentity(raw: string, secrets: SecretRegistry): void {
+  secrets.add(raw.trim());
+  for (const line of raw.split(/\r?\n/))
+    if (line.trim().startsWith('AGE-SECRET-KEY-')) secrets.add(line.trim());
+}
+
+function resolveEncryption(
+  inputs: BackupInputs,
+  file: { 'encrypt-to'?: string | string[] },
+  runbookFile: string | undefined,
+): { recipients: string[]; identities: string[] } {
+  const fromFile = file['encrypt-to'];
+  const recipients =
+    inputs['encrypt-to'] ??
+    (typeof fromFile === 'string' ? fromFile.split(/[\s,]+/).filter(Boolean) : (fromFile ?? []));
+  const where = inputs['encrypt-to'] ? 'Input "encrypt-to"' : `backup.encrypt-to in ${runbookFile}`;
+  for (const r of recipients) {
+    const problem = recipientProblem(r);
+    if (problem)
+      throw new ConfigurationError(
+        `${where}: ${problem}. Nothing was dumped.`,
+        'Make a key pair with age-keygen -o key.txt: the "Public key: age1…" it prints goes in encrypt-to; the file (AGE-SECRET-KEY-1…) goes in an environment secret.',
+      );
+  }
+  const raw = inputs['decrypt-identity'].trim();
+  let identities: string[] = [];
+  if (raw) {
+    const parsed = parseIdentities(raw);
+    if (parsed.problem)
+      throw new ConfigurationError(
+        `Input "decrypt-identity": ${parsed.problem}. Nothing was done.`,
+        'Store the whole key file age-keygen wrote (or its AGE-SECRET-KEY-1… line) in the secret.',
+      );
+    identities = parsed.identities;
+  }
+  return { recipients: [...new Set(recipients)], identities };
 }

@@ -26,6 +26,9 @@ export function backupReport(r: BackupResult) {
     checksumFile: r.checksumPath,
     sizeBytes: m.sizeBytes,
     sha256: m.sha256,
+    encrypted: m.encrypted === true,
+    recipients: m.recipients ?? [],
+    retentionDays: r.retentionDays,
     createdAt: m.createdAt,
     durationMs: r.durationMs,
     dumpDurationMs: r.dumpDurationMs,
@@ -48,6 +51,8 @@ export function backupOutputs(r: BackupResult): Outputs {
     verification: r.verification.level,
     'server-version': m.server.version,
     'client-version': m.client.version,
+    encrypted: String(m.encrypted === true),
+    'retention-days': r.retentionDays,
   };
 }
 
@@ -70,6 +75,12 @@ export function backupSummary(r: BackupResult): Summary {
     ['File', `\`${r.dumpPath}\``],
     ['Size', `${formatBytes(m.sizeBytes)} (${m.sizeBytes} bytes)`],
     ['sha256', `\`${m.sha256}\``],
+    [
+      'Encryption',
+      m.encrypted
+        ? `${ICON.pass} age, to ${(m.recipients ?? []).map((k) => `\`${k}\``).join(', ')} (only the matching secret key can read it)`
+        : `${ICON.warn} none: anyone who can download the file can read the data`,
+    ],
     [
       'Duration',
       `${formatDuration(r.durationMs)} (dump ${formatDuration(r.dumpDurationMs)}, verification ${formatDuration(r.verification.durationMs)})`,
@@ -141,6 +152,9 @@ export function restoreSummary(r: RestoreResult): Summary {
   s.facts([
     ['Backup', `\`${r.dumpPath}\` (taken ${r.manifest.createdAt}, ${r.manifest.environment})`],
     ['sha256', `\`${r.manifest.sha256}\` ${ICON.pass} matches`],
+    ...(r.manifest.encrypted
+      ? [['Encryption', `age: decrypted on the fly, every chunk authenticated before the restore`] as const]
+      : []),
     ['Server', r.serverVersion],
     ['Duration', `${formatDuration(r.durationMs)} (restore ${formatDuration(r.restoreMs)})`],
   ]);

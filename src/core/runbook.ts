@@ -134,6 +134,14 @@ export const backupSection = z
     format: z.enum(['custom', 'directory', 'plain']).optional().describe('PostgreSQL dump format'),
     verify: z.enum(['none', 'list', 'restore']).optional().describe('How each backup is verified'),
     'max-age': durationField('Age above which check-age fails', { min: 1, max: 366 * DAY }).optional(),
+    'encrypt-to': z
+      .union([z.string(), z.array(z.string())])
+      .optional()
+      .describe('age recipients (public keys age1…) the backup is encrypted to'),
+    retention: durationField('How long uploaded backups are kept (artifact retention, 1d to 90d)', {
+      min: 1,
+      max: 366 * DAY,
+    }).optional(),
   })
   .describe('Database backups (backup-db)');
 

@@ -195,6 +195,7 @@ export async function deploy(config: DeployConfig, ctx: Ctx, deps: DeployDeps): 
     previousVersion: previous?.version,
     previousSlot: liveSlot,
     runUrl: ctx.repo.runUrl || undefined,
+    ...(config.backup ? { backup: config.backup } : {}),
   };
   // Not interrupted by a cancel: a deployment created but never given a status would look "pending" (running)
   // to the next deploy; the cancel is noticed at the next phase and the deployment marked error.

@@ -23,6 +23,7 @@ import {
   type RawInputs,
 } from '../core/inputs.js';
 import { firstDefined, type LoadedRunbook } from '../core/runbook.js';
+import { parseBackupHandoff, type BackupRecord } from '../shared/backups/handoff.js';
 import {
   PROVIDERS,
   resolveCommands,
@@ -67,6 +68,8 @@ export const inputSchema = z.object({
   'transient-environment': optional(bool()),
   'required-contexts': optional(list()),
   token: optional(text()),
+  backup: optional(text()),
+  'backup-artifact': optional(text()),
   runbook: z.string(),
 });
 
@@ -111,6 +114,8 @@ export interface DeployConfig extends DeploymentSettings {
   requiredContexts: string[];
   token: string;
   runbookFile?: string;
+  /** The backup taken for this release (recorded in the deployment payload for rollback). */
+  backup?: BackupRecord;
 }
 
 export function getInputs(raw: RawInputs = readRawInputs(Object.keys(inputSchema.shape))): DeployInputs {
@@ -145,7 +150,7 @@ export function parseCanarySteps(value: string[] | number[] | string, source: st
 export function resolveConfig(
   inputs: DeployInputs,
   runbook: LoadedRunbook | undefined,
-  ctx: { workspace: string; sha: string },
+  ctx: { workspace: string; sha: string; runId?: string },
 ): DeployConfig {
   const env = runbook?.environment;
   const file = env?.deploy ?? {};
@@ -232,6 +237,16 @@ export function resolveConfig(
     requiredContexts: inputs['required-contexts'] ?? [],
     token,
     runbookFile: env ? runbook?.file : undefined,
+    backup: inputs.backup
+      ? parseBackupHandoff(inputs.backup, {
+          inputName: 'backup',
+          environment: inputs.environment,
+          workspace: ctx.workspace,
+          runId: ctx.runId,
+          artifact: inputs['backup-artifact'],
+          artifactInputName: 'backup-artifact',
+        })
+      : undefined,
   };
 }
 

@@ -18,6 +18,7 @@ export async function main(ctx: RunContext): Promise<void> {
   const config = resolveConfig(inputs, runbook, {
     workspace: ctx.repo.workspace,
     sha: ctx.repo.sha || ctx.repo.ref,
+    runId: ctx.repo.runId,
   });
   checkLocalPreconditions(config, ctx.env);
   const records = githubRecords(config, ctx);

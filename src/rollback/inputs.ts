@@ -20,6 +20,7 @@ import {
 } from '../core/inputs.js';
 import { firstDefined, type LoadedRunbook } from '../core/runbook.js';
 import type { SecretRegistry } from '../core/secrets.js';
+import { parseIdentities } from '../shared/backups/encryption.js';
 import {
   PROVIDERS,
   resolveCommands,
@@ -53,6 +54,7 @@ export const inputSchema = z.object({
   'restore-database': optional(bool()),
   'backup-file': optional(text()),
   'database-url': z.string().default(''),
+  'decrypt-identity': z.string().default(''),
   confirm: optional(text()),
   'stop-command': optional(text()),
   'incident-issue': optional(bool()),
@@ -92,6 +94,8 @@ export interface RollbackConfig extends DeploymentSettings {
   mode: Mode;
   restoreDatabase: boolean;
   backupFile?: string;
+  /** age identities that decrypt an encrypted backup (decrypt-identity); secrets. */
+  identities: string[];
   database?: DatabaseTarget;
   stopCommand?: string;
   incidentIssue: boolean;
@@ -102,7 +106,7 @@ export interface RollbackConfig extends DeploymentSettings {
 }
 
 export function getInputs(raw: RawInputs = readRawInputs(Object.keys(inputSchema.shape))): RollbackInputs {
-  return parseInputs(inputSchema, raw, { secret: ['token', 'database-url'] });
+  return parseInputs(inputSchema, raw, { secret: ['token', 'database-url', 'decrypt-identity'] });
 }
 
 /** Merge inputs over the runbook's deploy/smoke/database sections; refuse what cannot work, before any request. */
@@ -148,6 +152,19 @@ export function resolveConfig(
 
   // Database restore: every refusal before any request, process or write.
   const restoreDatabase = inputs['restore-database'] ?? false;
+  const rawIdentity = inputs['decrypt-identity'].trim();
+  ctx.secrets.add(rawIdentity);
+  for (const line of rawIdentity.split(/\r?\n/)) if (line.trim()) ctx.secrets.add(line.trim());
+  let identities: string[] = [];
+  if (rawIdentity) {
+    const parsed = parseIdentities(rawIdentity);
+    if (parsed.problem)
+      throw new ConfigurationError(
+        `Input "decrypt-identity": ${parsed.problem}. Nothing was changed.`,
+        'Store the whole key file age-keygen wrote (or its AGE-SECRET-KEY-1… line) in the secret.',
+      );
+    identities = parsed.identities;
+  }
   let database: DatabaseTarget | undefined;
   if (restoreDatabase) {
     let url = inputs['database-url'].trim();
@@ -203,6 +220,7 @@ export function resolveConfig(
     mode,
     restoreDatabase,
     backupFile: inputs['backup-file'],
+    identities,
     database,
     stopCommand: inputs['stop-command'],
     incidentIssue: inputs['incident-issue'] ?? true,

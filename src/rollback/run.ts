@@ -3,6 +3,7 @@ import * as core from '@actions/core';
 import { runAction } from '../core/action.js';
 import type { RunContext } from '../core/context.js';
 import { CheckFailure, ConfigurationError } from '../core/errors.js';
+import { inputEnvName } from '../core/inputs.js';
 import { publish } from '../core/report.js';
 import { loadStepRunbook } from '../core/runbook.js';
 import { runRestore } from '../shared/backups/restore.js';
@@ -16,6 +17,9 @@ export async function main(ctx: RunContext): Promise<void> {
   const inputs = getInputs();
   ctx.secrets.add(inputs.token);
   ctx.secrets.addUrl(inputs['database-url']);
+  ctx.secrets.add(inputs['decrypt-identity'].trim());
+  // The identity stays in this process: no command or tool started from here inherits it.
+  delete process.env[inputEnvName('decrypt-identity')];
   const runbook = loadStepRunbook(inputs, ctx);
   const config = resolveConfig(inputs, runbook, {
     workspace: ctx.repo.workspace,
@@ -39,6 +43,7 @@ export async function main(ctx: RunContext): Promise<void> {
                 backup: file,
                 timeoutMs: config.commandTimeoutMs,
                 connectTimeoutMs: DEFAULTS.connectTimeoutMs,
+                identities: config.identities,
               },
               ctx,
             )

@@ -558,7 +558,7 @@ describe('backup-db bad input and unreachable servers', () => {
     const cases: [Record<string, string>, RegExp][] = [
       [
         { 'database-url': 'postgres://h/db', mode: 'backpu' },
-        /Input "mode": expected one of backup, restore, check-age, got "backpu"/,
+        /Input "mode": expected one of backup, restore, check-age, list, got "backpu"/,
       ],
       [
         { 'database-url': 'postgres://h/db', verify: 'full' },

@@ -4,6 +4,7 @@
  * back, verified. A corrupt backup leaves the database and the version as they were.
  */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,12 +23,29 @@ afterEach(async () => {
   db = undefined;
 });
 
-async function backedUp(): Promise<{ db: TestDb; manifest: string; dump: string }> {
+/** An age key pair made by age-keygen. */
+function ageKey(): { identity: string; recipient: string } {
+  const dir = mkdtempSync(path.join(tmpdir(), 'rb-age-'));
+  execFileSync('age-keygen', ['-o', path.join(dir, 'key.txt')], { stdio: 'ignore' });
+  return {
+    identity: readFileSync(path.join(dir, 'key.txt'), 'utf8'),
+    recipient: execFileSync('age-keygen', ['-y', path.join(dir, 'key.txt')], { encoding: 'utf8' }).trim(),
+  };
+}
+
+async function backedUp(
+  key?: ReturnType<typeof ageKey>,
+): Promise<{ db: TestDb; manifest: string; dump: string }> {
   const d = await createTestDb('postgres', 'rbrs');
   await d.query('create table orders (id int primary key, note text)');
   await d.query(`insert into orders values (1, 'before'), (2, 'before')`);
   const b = await runAction('backup-db', {
-    inputs: { 'database-url': d.url, environment: 'production', verify: 'list' },
+    inputs: {
+      'database-url': d.url,
+      environment: 'production',
+      verify: 'list',
+      ...(key ? { 'encrypt-to': key.recipient, 'decrypt-identity': key.identity } : {}),
+    },
   });
   assert.equal(b.exitCode, 0, b.log);
   await d.query(`insert into orders values (3, 'after the backup')`);
@@ -119,6 +137,40 @@ describe('rollback with the database restore (real PostgreSQL)', () => {
     assert.match(msg, /The version was not switched: v2 is still serving/);
     assert.match(msg, /Writes were stopped by stop-command/);
     assert.deepEqual(e.deployments().at(-1)!.states, ['in_progress', 'failure']);
+    assert.deepEqual(e.fake.violations, []);
+  });
+
+  it('an age-encrypted backup: refused without decrypt-identity (database unchanged), restored with it', async () => {
+    const key = ageKey();
+    const b = await backedUp(key);
+    db = b.db;
+    assert.match(b.dump, /\.dump\.age$/);
+    env = await setupRollback({
+      versions: { blue: 'v2', green: 'v2' },
+      history: [{ version: 'v1' }, { version: 'v2' }],
+    });
+    const e = env;
+    const before = await b.db.query('select id, note from orders order by id');
+    const marker = path.join(mkdtempSync(path.join(tmpdir(), 'rb-stop-')), 'stopped');
+    const refused = await e.run(rolling(e, b.db, b.manifest, marker));
+    assert.equal(refused.exitCode, 1, refused.log);
+    assert.match(
+      errorOf(refused),
+      /Input "decrypt-identity" is required: the backup \S+\.dump\.age is age-encrypted/,
+    );
+    assert.deepEqual(await b.db.query('select id, note from orders order by id'), before);
+    assert.deepEqual(e.slots.history, [], 'version not switched');
+
+    const r = await e.run({ ...rolling(e, b.db, b.manifest, marker), 'decrypt-identity': key.identity });
+    assert.equal(r.exitCode, 0, r.log);
+    assert.equal(r.outputs['database-restored'], 'true');
+    assert.deepEqual(await b.db.query('select id, note from orders order by id'), [
+      { id: 1, note: 'before' },
+      { id: 2, note: 'before' },
+    ]);
+    const secret = /AGE-SECRET-KEY-1\S+/.exec(key.identity)![0];
+    assert.ok(!everythingVisible(r).includes(secret), 'the identity is never shown');
+    assert.ok(r.masks.includes(secret), 'the identity is masked');
     assert.deepEqual(e.fake.violations, []);
   });
 });

@@ -3,6 +3,7 @@
  * backup's verification and by mode: restore.
  */
 import { createReadStream } from 'node:fs';
+import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { createInterface } from 'node:readline';
 import type { RunContext } from '../../core/context.js';
@@ -12,6 +13,12 @@ import { formatDuration } from '../../core/inputs.js';
 import type { DumpFormat } from './files.js';
 
 export type ArchiveContext = Pick<RunContext, 'exec' | 'signal' | 'log'>;
+
+/**
+ * Opens the dump's bytes as the tools expect them (e.g. decrypting an age-encrypted file as it is read). Given,
+ * the file is never handed to a tool by path: the tools read these bytes on stdin.
+ */
+export type DumpOpener = () => Promise<Readable>;
 
 export class ArchiveError extends Error {
   override readonly name = 'ArchiveError';
@@ -83,12 +90,12 @@ const COMPLETE_MARKER: Record<Engine, RegExp> = {
  * Read a gzip-compressed SQL dump through to the end (as `gunzip -t` would), collecting the tables it creates
  * and whether it ends with the tool's completion marker. Streams: memory stays flat.
  */
-export async function readSqlDump(engine: Engine, file: string): Promise<ListResult> {
+export async function readSqlDump(engine: Engine, file: string, open?: DumpOpener): Promise<ListResult> {
   const tables = new Set<string>();
   let complete = false;
   const gunzip = createGunzip();
-  const source = createReadStream(file);
-  source.on('error', (e) => gunzip.destroy(e));
+  const source = open ? await open() : createReadStream(file);
+  source.on('error', (e: Error) => gunzip.destroy(e));
   const lines = createInterface({ input: source.pipe(gunzip), crlfDelay: Infinity });
   try {
     for await (const line of lines) {
@@ -100,6 +107,7 @@ export async function readSqlDump(engine: Engine, file: string): Promise<ListRes
         complete = false;
     }
   } catch (e) {
+    if (e instanceof Error && e.name === 'EncryptionError') throw new ArchiveError(e.message);
     throw new ArchiveError(
       `The dump ${file} does not read back: ${e instanceof Error ? e.message : String(e)} (the gzip stream is truncated or corrupted).`,
     );
@@ -117,24 +125,31 @@ export async function readPgArchive(
   dump: string,
   ctx: ArchiveContext,
   timeoutMs: number,
+  open?: DumpOpener,
 ): Promise<ListResult> {
-  const list = await ctx.exec({
-    command: pgRestore,
-    args: ['--list', dump],
-    timeoutMs,
-    signal: ctx.signal,
-    maxCapture: 64_000_000,
-  });
+  // pg_restore reads the opened bytes on stdin (it stops reading after the table of contents for --list).
+  const input = async () => (open ? { stdin: await open() } : {});
+  const withStdin = async (args: string[], extra: { maxCapture?: number } = {}) => {
+    const io = await input();
+    try {
+      return await ctx.exec({
+        command: pgRestore,
+        args: open ? args : [...args, dump],
+        timeoutMs,
+        signal: ctx.signal,
+        ...extra,
+        ...io,
+      });
+    } finally {
+      io.stdin?.destroy();
+    }
+  };
+  const list = await withStdin(['--list'], { maxCapture: 64_000_000 });
   if (list.exitCode !== 0)
     throw new ArchiveError(
       `pg_restore --list could not read the archive ${dump}: it ${describeExit(list, timeoutMs)}.\n${tail(list.stderr, 6)}`,
     );
-  const full = await ctx.exec({
-    command: pgRestore,
-    args: ['--file=/dev/null', dump],
-    timeoutMs,
-    signal: ctx.signal,
-  });
+  const full = await withStdin(['--file=/dev/null']);
   if (full.exitCode !== 0)
     throw new ArchiveError(
       `The archive ${dump} does not read back in full (pg_restore ${describeExit(full, timeoutMs)}): it is truncated or corrupted.\n${tail(full.stderr, 6)}`,
@@ -156,6 +171,8 @@ export interface RestoreOptions {
   noOwner: boolean;
   jobs?: number;
   timeoutMs: number;
+  /** Read the dump through this (on the tool's stdin) instead of by path: an encrypted dump. */
+  open?: DumpOpener;
 }
 
 /** Restore a dump into `client`'s database. Throws with the tool's last words on failure. */
@@ -173,13 +190,25 @@ export async function restoreDump(
     if (o.singleTransaction) args.push('--single-transaction');
     if (o.clean) args.push('--clean', '--if-exists');
     if (o.noOwner) args.push('--no-owner', '--no-acl');
-    if (o.jobs && o.jobs > 1 && !o.singleTransaction) args.push(`--jobs=${o.jobs}`);
-    args.push(`--dbname=${pgDbnameArg(client.target.database)}`, o.dump);
-    r = await client.runTool({ command: o.tool, args, timeoutMs: o.timeoutMs, signal: ctx.signal });
+    if (o.jobs && o.jobs > 1 && !o.singleTransaction && !o.open) args.push(`--jobs=${o.jobs}`);
+    args.push(`--dbname=${pgDbnameArg(client.target.database)}`);
+    if (!o.open) args.push(o.dump);
+    const stdin = o.open ? await o.open() : undefined;
+    try {
+      r = await client.runTool({
+        command: o.tool,
+        args,
+        timeoutMs: o.timeoutMs,
+        signal: ctx.signal,
+        ...(stdin ? { stdin } : {}),
+      });
+    } finally {
+      stdin?.destroy();
+    }
   } else {
     const gunzip = createGunzip();
-    const source = createReadStream(o.dump);
-    source.on('error', (e) => gunzip.destroy(e));
+    const source = o.open ? await o.open() : createReadStream(o.dump);
+    source.on('error', (e: Error) => gunzip.destroy(e));
     source.pipe(gunzip);
     if (o.engine === 'postgres') {
       what = 'psql';

@@ -16,6 +16,8 @@ export interface RestoreSettings {
   clientPath?: string;
   timeoutMs: number;
   connectTimeoutMs: number;
+  /** age identities (secret keys) that decrypt an encrypted backup (see encryption.ts). */
+  identities?: readonly string[];
 }
 
 /**

@@ -63,19 +63,21 @@ export function backupPaths(
   engine: Engine,
   format: DumpFormat,
   run?: BackupRunId,
+  /** age-encrypted: the dump gets a `.age` suffix. */
+  encrypted = false,
 ): BackupPaths {
   const unique = run
     ? `-run${safeNamePart(run.runId || 'local')}-${safeNamePart(run.runAttempt)}-${safeNamePart(run.random ?? randomPart())}`
     : '';
   const stem = `${safeNamePart(name)}-${safeNamePart(environment)}-${timestamp(createdAt)}${unique}`;
-  const dump = path.join(directory, `${stem}.${extensionFor(engine, format)}`);
+  const dump = path.join(directory, `${stem}.${extensionFor(engine, format)}${encrypted ? '.age' : ''}`);
   return { dump, checksum: `${dump}.sha256`, manifest: path.join(directory, `${stem}.manifest.json`), stem };
 }
 
 /** The manifest beside a dump (`x.dump` → `x.manifest.json`), or the path itself when it is a manifest. */
 export function manifestPathFor(p: string): string {
   if (p.endsWith('.manifest.json')) return p;
-  const base = path.basename(p.replace(/[/\\]+$/, '')).replace(/\.(dump|dir|sql\.gz|sql)$/, '');
+  const base = path.basename(p.replace(/[/\\]+$/, '')).replace(/\.(dump|dir|sql\.gz|sql)(\.age)?$/, '');
   return path.join(path.dirname(p.replace(/[/\\]+$/, '')), `${base}.manifest.json`);
 }
 
@@ -170,6 +172,10 @@ export const manifestSchema = z.object({
     passed: z.boolean().optional(),
     detail: z.string(),
   }),
+  /** age-encrypted (the file ends in `.age`; sha256 and sizeBytes are of the encrypted file). */
+  encrypted: z.boolean().optional(),
+  /** The age recipients (public keys) the file is encrypted to. */
+  recipients: z.array(z.string()).optional(),
 });
 
 export type Manifest = z.output<typeof manifestSchema>;

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { describeTarget } from '../../core/db.js';
 import { CheckFailure, ConfigurationError } from '../../core/errors.js';
 import { formatDuration } from '../../core/inputs.js';
+import { checkDecrypts, openDecrypted, recipientsOf } from './encryption.js';
 import { restoreDump } from './archive.js';
 import { dbClient, type BackupContext } from './client.js';
 import {
@@ -95,6 +96,7 @@ export async function runRestore(config: BackupConfig, ctx: BackupContext): Prom
     throw new ConfigurationError(
       `Input "backup": it is a ${manifest.engine} backup and "database-url" is a ${target.engine} database. Nothing was changed.`,
     );
+  if (manifest.encrypted) await checkEncryptedBackup(manifest, dumpPath, config.identities ?? [], ctx);
   const client = dbClient(target, config, ctx);
   try {
     const server = await client.serverVersion();
@@ -124,6 +126,7 @@ export async function runRestore(config: BackupConfig, ctx: BackupContext): Prom
             clean: true,
             noOwner: false,
             timeoutMs: config.timeoutMs,
+            open: manifest.encrypted ? () => openDecrypted(dumpPath, config.identities ?? []) : undefined,
           },
           ctx,
         ).catch((e: unknown) => {
@@ -163,5 +166,38 @@ export async function runRestore(config: BackupConfig, ctx: BackupContext): Prom
     };
   } finally {
     client.dispose();
+  }
+}
+
+/**
+ * An encrypted backup is restored only once it is known to decrypt in full: the identity opens it, and every
+ * chunk authenticates up to the end (not tampered with, not truncated). All before the database is touched.
+ */
+export async function checkEncryptedBackup(
+  manifest: Manifest,
+  dumpPath: string,
+  identities: readonly string[],
+  ctx: Pick<BackupContext, 'log'>,
+): Promise<void> {
+  const to = manifest.recipients?.length ? ` (to ${manifest.recipients.join(', ')})` : '';
+  if (!identities.length)
+    throw new ConfigurationError(
+      `Input "decrypt-identity" is required: the backup ${path.basename(dumpPath)} is age-encrypted${to}. Nothing was changed.`,
+      'Pass the age secret key from the environment secret: decrypt-identity: ${{ secrets.BACKUP_AGE_IDENTITY }}.',
+    );
+  const own = await recipientsOf(identities);
+  if (manifest.recipients?.length && !own.some((r) => manifest.recipients!.includes(r)))
+    throw new RestoreRefused(
+      `Refusing to restore ${path.basename(dumpPath)}: it is encrypted${to}, and the decrypt-identity is the key of ${own.join(', ')}: the wrong key. The database was not touched.\n` +
+        "Pass the identity whose public key the manifest lists (age-keygen -y key.txt prints a key file's public key).",
+    );
+  try {
+    const bytes = await checkDecrypts(dumpPath, identities);
+    ctx.log.info(`${path.basename(dumpPath)} decrypts and authenticates in full (${bytes} bytes of dump).`);
+  } catch (e) {
+    throw new RestoreRefused(
+      `Refusing to restore: ${e instanceof Error ? e.message : String(e)} The database was not touched.\n` +
+        'Download the backup artifact again, or restore an older backup.',
+    );
   }
 }

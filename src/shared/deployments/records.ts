@@ -5,6 +5,7 @@
  */
 import type { RunContext } from '../../core/context.js';
 import { createOctokit, Deployments, type DeploymentState } from '../../core/github.js';
+import type { BackupRecord } from '../backups/handoff.js';
 import type { DeploymentSettings as DeployConfig, StrategyName } from './settings.js';
 import { CONTROL_CHARS } from '../../core/safe-line.js';
 
@@ -18,6 +19,8 @@ export interface DeployPayload {
   previousVersion?: string;
   previousSlot?: string;
   runUrl?: string;
+  /** The backup taken before this release: what its rollback restores. */
+  backup?: BackupRecord;
 }
 
 export interface PreviousDeployment {
