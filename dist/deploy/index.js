@@ -24475,13 +24475,13 @@ const ZodString = /*@__PURE__*/ $constructor("ZodString", (inst, def) => {
         return this.check(_isoDateTime(ZodISODateTime, params));
     },
     date(params) {
-        return this.check(_isoDate(ZodISODate, params));
+        return this.check(_isoDate(schemas_ZodISODate, params));
     },
     time(params) {
-        return this.check(_isoTime(ZodISOTime, params));
+        return this.check(_isoTime(schemas_ZodISOTime, params));
     },
     duration(params) {
-        return this.check(_isoDuration(ZodISODuration, params));
+        return this.check(_isoDuration(schemas_ZodISODuration, params));
     },
 });
 function schemas_string(params) {
@@ -24495,15 +24495,15 @@ const ZodISODateTime = /*@__PURE__*/ $constructor("ZodISODateTime", (inst, def) 
     $ZodISODateTime.init(inst, def);
     ZodStringFormat.init(inst, def);
 });
-const ZodISODate = /*@__PURE__*/ $constructor("ZodISODate", (inst, def) => {
+const schemas_ZodISODate = /*@__PURE__*/ $constructor("ZodISODate", (inst, def) => {
     $ZodISODate.init(inst, def);
     ZodStringFormat.init(inst, def);
 });
-const ZodISOTime = /*@__PURE__*/ $constructor("ZodISOTime", (inst, def) => {
+const schemas_ZodISOTime = /*@__PURE__*/ $constructor("ZodISOTime", (inst, def) => {
     $ZodISOTime.init(inst, def);
     ZodStringFormat.init(inst, def);
 });
-const ZodISODuration = /*@__PURE__*/ $constructor("ZodISODuration", (inst, def) => {
+const schemas_ZodISODuration = /*@__PURE__*/ $constructor("ZodISODuration", (inst, def) => {
     $ZodISODuration.init(inst, def);
     ZodStringFormat.init(inst, def);
 });
@@ -26384,6 +26384,13 @@ const backupSection = strictObject({
     format: schemas_enum(['custom', 'directory', 'plain']).optional().describe('PostgreSQL dump format'),
     verify: schemas_enum(['none', 'list', 'restore']).optional().describe('How each backup is verified'),
     'max-age': durationField('Age above which check-age fails', { min: 1, max: 366 * DAY }).optional(),
+    'encrypt-to': union([schemas_string(), array(schemas_string())])
+        .optional()
+        .describe('age recipients (public keys age1…) the backup is encrypted to'),
+    retention: durationField('How long uploaded backups are kept (artifact retention, 1d to 90d)', {
+        min: 1,
+        max: 366 * DAY,
+    }).optional(),
 })
     .describe('Database backups (backup-db)');
 /** What preflight-check reads; keys are preflight-check's input names (checked again by the action). */
@@ -26908,6 +26915,7 @@ async function deploy(config, ctx, deps) {
         previousVersion: previous?.version,
         previousSlot: liveSlot,
         runUrl: ctx.repo.runUrl || undefined,
+        ...(config.backup ? { backup: config.backup } : {}),
     };
     // Not interrupted by a cancel: a deployment created but never given a status would look "pending" (running)
     // to the next deploy; the cancel is noticed at the next phase and the deployment marked error.
@@ -27058,6 +27066,104 @@ async function monitorStep(what, checks, config, ctx) {
     return m;
 }
 
+;// CONCATENATED MODULE: ./node_modules/zod/v4/classic/iso.js
+
+
+
+function iso_datetime(params) {
+    return _isoDateTime(ZodISODateTime, params);
+}
+function iso_date(params) {
+    return core._isoDate(ZodISODate, params);
+}
+function iso_time(params) {
+    return core._isoTime(ZodISOTime, params);
+}
+function iso_duration(params) {
+    return core._isoDuration(ZodISODuration, params);
+}
+
+;// CONCATENATED MODULE: ./src/shared/backups/handoff.ts
+/**
+ * The backup hand-off: what a deployment records about the backup taken for it (in the GitHub deployment's
+ * payload, as `backup`), so a rollback finds the backup taken before the release it undoes without anyone
+ * reading run logs. Read from backup-db's manifest (its `manifest` output: a path, or the manifest's JSON).
+ *
+ * The artifact is named as the reusable workflow names it, `backup-<environment>-<run id>`, unless given.
+ */
+
+
+
+
+/** The part of backup-db's manifest the hand-off reads (the manifest holds more). */
+const manifestPart = object({
+    file: schemas_string().min(1),
+    sha256: schemas_string().regex(/^[0-9a-f]{64}$/),
+    createdAt: iso_datetime(),
+    environment: schemas_string().optional(),
+    encrypted: schemas_boolean().optional(),
+    run: object({ id: schemas_string() }).optional(),
+});
+/** `backup-<environment>-<run id>`: the artifact name the reusable workflow gives the backup. */
+function backupArtifactName(environment, runId) {
+    return `backup-${environment}-${runId}`;
+}
+/**
+ * Parse the `backup` input: backup-db's manifest as a path (relative to the workspace) or as JSON. Throws a
+ * ConfigurationError naming `inputName` when it is neither, or not a backup-db manifest.
+ */
+function parseBackupHandoff(value, o) {
+    const v = value.trim();
+    let raw;
+    let source;
+    if (v.startsWith('{')) {
+        source = 'the JSON given';
+        try {
+            raw = JSON.parse(v);
+        }
+        catch (e) {
+            throw new ConfigurationError(`Input "${o.inputName}": it starts with "{" but is not valid JSON (${e instanceof Error ? e.message : String(e)}).`, "Pass backup-db's manifest output (a path), e.g. backup: ${{ steps.backup.outputs.manifest }}.");
+        }
+    }
+    else {
+        const file = external_node_path_default().resolve(o.workspace, v);
+        source = file;
+        if (!(0,external_node_fs_namespaceObject.existsSync)(file))
+            throw new ConfigurationError(`Input "${o.inputName}": no manifest at ${file}. Nothing was deployed.`, "Pass backup-db's manifest output from the same job, e.g. backup: ${{ steps.backup.outputs.manifest }}.");
+        try {
+            raw = JSON.parse((0,external_node_fs_namespaceObject.readFileSync)(file, 'utf8'));
+        }
+        catch (e) {
+            throw new ConfigurationError(`Input "${o.inputName}": ${file} is not JSON (${e instanceof Error ? e.message : String(e)}); expected the .manifest.json backup-db wrote.`);
+        }
+    }
+    const r = manifestPart.safeParse(raw);
+    if (!r.success)
+        throw new ConfigurationError(`Input "${o.inputName}": ${source} is not a backup-db manifest: ${prettifyError(r.error)
+            .split('\n')
+            .filter((l) => l.trim())
+            .slice(0, 4)
+            .join('; ')}.`);
+    const m = r.data;
+    if (m.environment && m.environment !== 'default' && m.environment !== o.environment)
+        throw new ConfigurationError(`Input "${o.inputName}": the backup was taken for the environment "${m.environment}", and this deploy is to "${o.environment}". Nothing was deployed.`, 'Pass the manifest of the backup taken for this environment.');
+    const runIdText = m.run?.id || o.runId || '';
+    if (!/^\d+$/.test(runIdText))
+        throw new ConfigurationError(`Input "${o.inputName}": the manifest names no workflow run (run.id ${JSON.stringify(runIdText)}), and GITHUB_RUN_ID is not set; a rollback could not find the artifact.`);
+    const runId = Number(runIdText);
+    const artifact = o.artifact?.trim() || backupArtifactName(o.environment, runId);
+    if (!/^[^\s"<>|*?\\/:\r\n]+$/.test(artifact) || artifact.length > 200)
+        throw new ConfigurationError(`Input "${o.artifactInputName ?? o.inputName}": ${JSON.stringify(artifact.slice(0, 80))} is not an artifact name (no spaces, quotes, slashes, colons, <, >, |, *, ?).`);
+    return {
+        artifact,
+        runId,
+        file: external_node_path_default().basename(m.file),
+        sha256: m.sha256,
+        encrypted: m.encrypted === true,
+        createdAt: m.createdAt,
+    };
+}
+
 ;// CONCATENATED MODULE: ./src/shared/deployments/settings.ts
 /**
  * The deployment settings deploy and rollback share: strategy names, the provider's commands, the two slots and
@@ -27119,6 +27225,7 @@ function resolveSlots(inputs, runbook) {
 
 
 
+
 const inputSchema = object({
     environment: inputs_optional(inputs_name('an environment name', 255)),
     version: inputs_optional(inputs_name('a version', 256)),
@@ -27147,6 +27254,8 @@ const inputSchema = object({
     'transient-environment': inputs_optional(inputs_bool()),
     'required-contexts': inputs_optional(list()),
     token: inputs_optional(inputs_text()),
+    backup: inputs_optional(inputs_text()),
+    'backup-artifact': inputs_optional(inputs_text()),
     runbook: schemas_string(),
 });
 const DEFAULTS = {
@@ -27251,6 +27360,16 @@ function resolveConfig(inputs, runbook, ctx) {
         requiredContexts: inputs['required-contexts'] ?? [],
         token,
         runbookFile: env ? runbook?.file : undefined,
+        backup: inputs.backup
+            ? parseBackupHandoff(inputs.backup, {
+                inputName: 'backup',
+                environment: inputs.environment,
+                workspace: ctx.workspace,
+                runId: ctx.runId,
+                artifact: inputs['backup-artifact'],
+                artifactInputName: 'backup-artifact',
+            })
+            : undefined,
     };
 }
 /**
@@ -33203,6 +33322,7 @@ async function main(ctx) {
     const config = resolveConfig(inputs, runbook, {
         workspace: ctx.repo.workspace,
         sha: ctx.repo.sha || ctx.repo.ref,
+        runId: ctx.repo.runId,
     });
     checkLocalPreconditions(config, ctx.env);
     const records = githubRecords(config, ctx);

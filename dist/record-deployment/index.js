@@ -32012,6 +32012,13 @@ const backupSection = strictObject({
     format: schemas_enum(['custom', 'directory', 'plain']).optional().describe('PostgreSQL dump format'),
     verify: schemas_enum(['none', 'list', 'restore']).optional().describe('How each backup is verified'),
     'max-age': durationField('Age above which check-age fails', { min: 1, max: 366 * DAY }).optional(),
+    'encrypt-to': union([schemas_string(), array(schemas_string())])
+        .optional()
+        .describe('age recipients (public keys age1…) the backup is encrypted to'),
+    retention: durationField('How long uploaded backups are kept (artifact retention, 1d to 90d)', {
+        min: 1,
+        max: 366 * DAY,
+    }).optional(),
 })
     .describe('Database backups (backup-db)');
 /** What preflight-check reads; keys are preflight-check's input names (checked again by the action). */
