@@ -14,19 +14,11 @@ import type { OperationOptions, Provider, Release } from '../shared/deployments/
 import type { DeploymentRecords, DeployPayload, RunningDeployment } from '../shared/deployments/records.js';
 import { strategies } from './strategies/index.js';
 import type { StrategyRun, Undo } from './strategies/types.js';
+import { timeline, PhaseFailure, type Phase } from '../shared/deployments/timeline.js';
+
+export type { Phase };
 
 export type DeployStatus = 'success' | 'failure' | 'rolled-back';
-export type PhaseOutcome = 'ok' | 'failed' | 'cancelled';
-
-export interface Phase {
-  name: string;
-  /** Milliseconds since the deploy started. */
-  startMs: number;
-  durationMs: number;
-  outcome: PhaseOutcome;
-  detail: string;
-}
-
 export interface DeployReport {
   status: DeployStatus;
   environment: string;
@@ -70,15 +62,6 @@ export interface DeployDeps {
 
 type Ctx = Pick<RunContext, 'clock' | 'log' | 'secrets' | 'signal' | 'repo'>;
 
-class PhaseFailure extends Error {
-  constructor(
-    readonly phase: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
 function describeRunning(d: RunningDeployment): string {
   return `#${d.id} (${d.version ?? d.ref}, ${d.state}, created ${d.createdAt}${d.creator ? ` by ${d.creator}` : ''})`;
 }
@@ -86,44 +69,11 @@ function describeRunning(d: RunningDeployment): string {
 export async function deploy(config: DeployConfig, ctx: Ctx, deps: DeployDeps): Promise<DeployReport> {
   const { clock, log } = ctx;
   const started = clock.now();
-  const phases: Phase[] = [];
+  const { phases, timed } = timeline(ctx, started);
   const { provider, records } = deps;
   for (const c of [...config.checks, ...config.slots.map((s) => s.check)]) ctx.secrets.addUrl(c.url);
 
   /** One timeline entry. `afterCancel`: the phase runs on purpose after a cancel (the rollback). */
-  const timed = async <T>(
-    name: string,
-    fn: () => Promise<T>,
-    detail?: (v: T) => string,
-    afterCancel = false,
-  ): Promise<T> => {
-    const cancelled = () => !afterCancel && ctx.signal.aborted;
-    const p: Phase = {
-      name,
-      startMs: Math.round(clock.now() - started),
-      durationMs: 0,
-      outcome: 'ok',
-      detail: '',
-    };
-    phases.push(p);
-    log.info(`▶ ${name}`);
-    try {
-      if (cancelled()) throw new Error('the job was cancelled before this phase started');
-      const v = await fn();
-      p.detail = detail?.(v) ?? '';
-      if (cancelled()) throw new Error('the job was cancelled');
-      return v;
-    } catch (e) {
-      p.outcome = cancelled() ? 'cancelled' : 'failed';
-      p.detail = errorMessage(e);
-      throw e instanceof PhaseFailure ? e : new PhaseFailure(name, errorMessage(e));
-    } finally {
-      p.durationMs = Math.round(clock.now() - started) - p.startMs;
-      log.info(
-        `${p.outcome === 'ok' ? '✅' : '❌'} ${name} (${formatDuration(p.durationMs)})${p.detail ? `: ${p.detail}` : ''}`,
-      );
-    }
-  };
 
   const phase = <T>(name: string, fn: () => Promise<T>, detail?: (v: T) => string) => timed(name, fn, detail);
 

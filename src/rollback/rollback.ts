@@ -17,17 +17,11 @@ import type { RollbackRecords } from './github.js';
 import type { RollbackConfig } from './inputs.js';
 import { enoughHistory, makePlan, type Method, type Plan } from './plan.js';
 import { incidentIssue } from './summary.js';
+import { timeline, PhaseFailure, type Phase } from '../shared/deployments/timeline.js';
+
+export type { Phase };
 
 export type RollbackStatus = 'success' | 'failure' | 'planned';
-
-export interface Phase {
-  name: string;
-  /** Milliseconds since the step started. */
-  startMs: number;
-  durationMs: number;
-  outcome: 'ok' | 'failed' | 'cancelled';
-  detail: string;
-}
 
 export interface RollbackReport {
   status: RollbackStatus;
@@ -75,15 +69,6 @@ export interface RollbackDeps {
 
 type Ctx = Pick<RunContext, 'clock' | 'log' | 'secrets' | 'signal' | 'repo' | 'exec'>;
 
-class PhaseFailure extends Error {
-  constructor(
-    readonly phase: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
 export async function rollback(
   config: RollbackConfig,
   ctx: Ctx,
@@ -92,41 +77,8 @@ export async function rollback(
   const { clock, log } = ctx;
   const started = clock.now();
   const requestedAt = clock.date().toISOString();
-  const phases: Phase[] = [];
+  const { phases, timed } = timeline(ctx, started);
   for (const c of [...config.checks, ...config.slots.map((s) => s.check)]) ctx.secrets.addUrl(c.url);
-  const timed = async <T>(
-    name: string,
-    fn: () => Promise<T>,
-    detail?: (v: T) => string,
-    afterCancel = false,
-  ) => {
-    const cancelled = () => !afterCancel && ctx.signal.aborted;
-    const p: Phase = {
-      name,
-      startMs: Math.round(clock.now() - started),
-      durationMs: 0,
-      outcome: 'ok',
-      detail: '',
-    };
-    phases.push(p);
-    log.info(`▶ ${name}`);
-    try {
-      if (cancelled()) throw new Error('the job was cancelled before this phase started');
-      const v = await fn();
-      p.detail = detail?.(v) ?? '';
-      if (cancelled()) throw new Error('the job was cancelled');
-      return v;
-    } catch (e) {
-      p.outcome = cancelled() ? 'cancelled' : 'failed';
-      p.detail = errorMessage(e);
-      throw e instanceof PhaseFailure ? e : new PhaseFailure(name, errorMessage(e));
-    } finally {
-      p.durationMs = Math.round(clock.now() - started) - p.startMs;
-      log.info(
-        `${p.outcome === 'ok' ? '✅' : '❌'} ${name} (${formatDuration(p.durationMs)})${p.detail ? `: ${p.detail}` : ''}`,
-      );
-    }
-  };
 
   // 1. History and plan: reads only; a refusal changes nothing.
   const history = await timed(
