@@ -441,7 +441,13 @@ describe('release.yml: the reusable release pipeline', () => {
     assert.ok(summary, 'a step writes the plan to the job summary');
     for (const word of ['Version', 'Commit', 'Backup', 'Migrations', 'Smoke test', 'If monitoring fails'])
       assert.ok(summary.run!.includes(word), word);
-    const preflight = steps.find((s) => ownAction(s.uses) === 'preflight-check');
+    const hotfixEnv = steps.find((s) => ownAction(s.uses) === 'preflight-check' && s.if === 'inputs.hotfix');
+    assert.ok(hotfixEnv, 'a hotfix checks its second environment is protected before anyone is asked');
+    assert.equal(interpolate(String(hotfixEnv.with!.environment), { inputs: INPUTS }), 'production-hotfix');
+    assert.equal(hotfixEnv.with!.gates, 'protection');
+    assert.equal(hotfixEnv.with!['require-reviewers'], 'true');
+    assert.equal(hotfixEnv.with!['require-self-review-off'], 'true');
+    const preflight = steps.find((s) => ownAction(s.uses) === 'preflight-check' && !s.if);
     assert.ok(preflight, 'plan runs preflight-check');
     const w = (h: boolean) => ({
       inputs: { ...INPUTS, hotfix: h },
