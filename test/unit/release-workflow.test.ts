@@ -402,6 +402,13 @@ describe('release.yml: the reusable release pipeline', () => {
       assert.ok(j.permissions && typeof j.permissions === 'object', `${name}: explicit permissions`);
   });
 
+  it('every secret read is declared in workflow_call.secrets (environment secrets resolve only for declared names)', () => {
+    const declared = Object.keys(
+      (release.on as { workflow_call: { secrets: Record<string, unknown> } }).workflow_call.secrets,
+    );
+    for (const m of text(RELEASE).matchAll(/secrets\.(\w+)/g)) assert.ok(declared.includes(m[1]!), m[1]);
+  });
+
   it('secrets are only in reach of release and rollback, and only on the steps that use them', () => {
     for (const name of ['plan', 'hotfix-approval', 'record'])
       assert.doesNotMatch(YAML.stringify(job(name)), /secrets\./, `${name} reads no secret`);
