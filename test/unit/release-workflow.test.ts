@@ -198,12 +198,16 @@ describe('release.yml: the reusable release pipeline', () => {
     ]);
   });
 
-  it('calls our actions as $/actions/<name> (this workflow's own commit) and documents the GHES fallback', () => {
+  it('calls our actions as $/actions/<name> (this workflow own commit) and documents the GHES fallback', () => {
     const uses = Object.values(release.jobs).flatMap((j) => (j.steps ?? []).map((s) => s.uses ?? ''));
     const ours = uses.filter((u) => ownAction(u));
     assert.ok(ours.length >= 7, ours.join());
-    for (const u of ours) assert.match(u, /^\$\/actions\/[a-z-]+$/, `${u}: ./ would resolve in the caller's checkout`);
-    assert.ok(text(RELEASE).includes('OWNER/deploy-runbook/actions/<name>@'), 'the GHES fallback is documented');
+    for (const u of ours)
+      assert.match(u, /^\$\/actions\/[a-z-]+$/, `${u}: ./ would resolve in the caller's checkout`);
+    assert.ok(
+      text(RELEASE).includes('OWNER/deploy-runbook/actions/<name>@'),
+      'the GHES fallback is documented',
+    );
   });
 
   it('has no workflow-level concurrency and a top-level permissions of nothing', () => {
