@@ -24,6 +24,7 @@ interface Step {
 const wf = YAML.parse(readFileSync(path.join(ROOT, '.github/workflows/release.yml'), 'utf8')) as {
   jobs: Record<string, { steps: Step[] }>;
 };
+const releaseSteps = wf.jobs.release!.steps;
 const planSteps = wf.jobs.plan!.steps;
 const liveStep = planSteps.find((s) => s.id === 'live')!;
 const planStep = planSteps.find((s) => s.name === 'Write the release plan')!;
@@ -205,5 +206,24 @@ describe('release.yml plan: what is live and what changes', { concurrency: false
     assert.match(second, /no earlier successful version to go back to/);
     assert.match(second, /\| Backup \| \*\*off\*\*/);
     assert.doesNotMatch(second, /\| Hotfix/);
+  });
+
+  it("hotfix: the freeze that makes preflight count the approvers covers now, in preflight-check's freeze form", async () => {
+    const temp = mkdtempSync(path.join(tmpdir(), 'release-plan-'));
+    const step = releaseSteps.find((x) => x.id === 'hotfix-freeze')!;
+    const { outputs } = await runStep(step, {}, temp);
+    const m = /^(\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2}) (.+)$/.exec(outputs.freeze ?? '');
+    assert.ok(m, outputs.freeze);
+    const today = new Date().toISOString().slice(0, 10);
+    assert.ok(m[1]! < today && today < m[2]!, `${m[1]} < ${today} < ${m[2]}`);
+    assert.match(m[3]!, /hotfix/);
+  });
+
+  it('every run: script of release.yml is valid bash', async () => {
+    for (const [name, j] of Object.entries(wf.jobs))
+      for (const step of j.steps.filter((x) => x.run)) {
+        const r = await promisify(execFile)('bash', ['-n', '-c', step.run!]).catch((e: Error) => e);
+        assert.ok(!(r instanceof Error), `${name}: ${step.name ?? step.id}: ${String(r)}`);
+      }
   });
 });
