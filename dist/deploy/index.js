@@ -26800,16 +26800,10 @@ const strategies = {
     canary: canary,
 };
 
-;// CONCATENATED MODULE: ./src/deploy/deploy.ts
+;// CONCATENATED MODULE: ./src/shared/deployments/timeline.ts
 
 
-
-
-
-/** Raised by deploy() when the deploy refuses to start; nothing was changed. */
-class RefusedToStart extends Error {
-    name = 'RefusedToStart';
-}
+/** A phase failed; `phase` names it, the message says why. */
 class PhaseFailure extends Error {
     phase;
     constructor(phase, message) {
@@ -26817,17 +26811,9 @@ class PhaseFailure extends Error {
         this.phase = phase;
     }
 }
-function describeRunning(d) {
-    return `#${d.id} (${d.version ?? d.ref}, ${d.state}, created ${d.createdAt}${d.creator ? ` by ${d.creator}` : ''})`;
-}
-async function deploy(config, ctx, deps) {
+function timeline(ctx, started) {
     const { clock, log } = ctx;
-    const started = clock.now();
     const phases = [];
-    const { provider, records } = deps;
-    for (const c of [...config.checks, ...config.slots.map((s) => s.check)])
-        ctx.secrets.addUrl(c.url);
-    /** One timeline entry. `afterCancel`: the phase runs on purpose after a cancel (the rollback). */
     const timed = async (name, fn, detail, afterCancel = false) => {
         const cancelled = () => !afterCancel && ctx.signal.aborted;
         const p = {
@@ -26858,6 +26844,31 @@ async function deploy(config, ctx, deps) {
             log.info(`${p.outcome === 'ok' ? '✅' : '❌'} ${name} (${formatDuration(p.durationMs)})${p.detail ? `: ${p.detail}` : ''}`);
         }
     };
+    return { phases, timed };
+}
+
+;// CONCATENATED MODULE: ./src/deploy/deploy.ts
+
+
+
+
+
+
+/** Raised by deploy() when the deploy refuses to start; nothing was changed. */
+class RefusedToStart extends Error {
+    name = 'RefusedToStart';
+}
+function describeRunning(d) {
+    return `#${d.id} (${d.version ?? d.ref}, ${d.state}, created ${d.createdAt}${d.creator ? ` by ${d.creator}` : ''})`;
+}
+async function deploy(config, ctx, deps) {
+    const { clock, log } = ctx;
+    const started = clock.now();
+    const { phases, timed } = timeline(ctx, started);
+    const { provider, records } = deps;
+    for (const c of [...config.checks, ...config.slots.map((s) => s.check)])
+        ctx.secrets.addUrl(c.url);
+    /** One timeline entry. `afterCancel`: the phase runs on purpose after a cancel (the rollback). */
     const phase = (name, fn, detail) => timed(name, fn, detail);
     // 1. What is live, and is anyone else deploying?
     const surveyed = await phase('find live version', () => records.survey(config.environment), (s) => s.previous

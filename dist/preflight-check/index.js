@@ -33495,7 +33495,7 @@ const safeName = (what) => schemas_string().transform((v, ctx) => {
     if (CONTROL.test(s) || s.startsWith('-') || !s || s.length > 256) {
         ctx.addIssue({
             code: 'custom',
-            message: `expected ${what} of at most 256 characters, without control characters and not starting with "-", got ${quote(s)}`,
+            message: `expected ${what} without control characters and not starting with "-" (at most 256 characters), got ${quote(s)}`,
         });
         return NEVER;
     }

@@ -35735,13 +35735,10 @@ function incidentIssue(r, labels) {
     };
 }
 
-;// CONCATENATED MODULE: ./src/rollback/rollback.ts
+;// CONCATENATED MODULE: ./src/shared/deployments/timeline.ts
 
 
-
-
-
-
+/** A phase failed; `phase` names it, the message says why. */
 class PhaseFailure extends Error {
     phase;
     constructor(phase, message) {
@@ -35749,13 +35746,9 @@ class PhaseFailure extends Error {
         this.phase = phase;
     }
 }
-async function rollback(config, ctx, deps) {
+function timeline(ctx, started) {
     const { clock, log } = ctx;
-    const started = clock.now();
-    const requestedAt = clock.date().toISOString();
     const phases = [];
-    for (const c of [...config.checks, ...config.slots.map((s) => s.check)])
-        ctx.secrets.addUrl(c.url);
     const timed = async (name, fn, detail, afterCancel = false) => {
         const cancelled = () => !afterCancel && ctx.signal.aborted;
         const p = {
@@ -35786,6 +35779,24 @@ async function rollback(config, ctx, deps) {
             log.info(`${p.outcome === 'ok' ? '✅' : '❌'} ${name} (${formatDuration(p.durationMs)})${p.detail ? `: ${p.detail}` : ''}`);
         }
     };
+    return { phases, timed };
+}
+
+;// CONCATENATED MODULE: ./src/rollback/rollback.ts
+
+
+
+
+
+
+
+async function rollback(config, ctx, deps) {
+    const { clock, log } = ctx;
+    const started = clock.now();
+    const requestedAt = clock.date().toISOString();
+    const { phases, timed } = timeline(ctx, started);
+    for (const c of [...config.checks, ...config.slots.map((s) => s.check)])
+        ctx.secrets.addUrl(c.url);
     // 1. History and plan: reads only; a refusal changes nothing.
     const history = await timed('read deployment history', () => deps.records.history(config.environment, enoughHistory(config.toVersion)), (h) => `${h.length} deployments of ${config.environment}`);
     const plan = makePlan(config, history);

@@ -438,7 +438,11 @@ describe('release.yml: the reusable release pipeline', () => {
       const cc = j.concurrency;
       assert.ok(cc && typeof cc === 'object', 'concurrency as a mapping');
       assert.equal(cc['cancel-in-progress'], false, 'never cancel a release or rollback half way');
-      assert.equal(cc.queue, undefined, 'queue: is not accepted by actionlint 1.7 (see docs/pipeline.md)');
+      assert.equal(
+        cc.queue,
+        undefined,
+        'queue: is not accepted by actionlint 1.7 (see the README, "Concurrency: what we rely on")',
+      );
       return interpolate(cc.group!, c);
     };
     assert.equal(group(job('release')), 'deploy-runbook-production');
