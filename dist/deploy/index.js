@@ -26718,819 +26718,6 @@ async function waitHealthy(what, checks, config, ctx) {
     return outcomes.map((o) => `${o.name}: ${o.status} in ${o.latencyMs} ms`).join(', ');
 }
 
-;// CONCATENATED MODULE: ./src/deploy/strategies/blue-green.ts
-const blueGreen = {
-    name: 'blue-green',
-    async run(r) {
-        const { provider, release, config } = r;
-        const live = r.liveSlot;
-        const target = r.targetSlot;
-        const targetSlot = config.slots.find((s) => s.name === target);
-        await r.phase(`deploy to ${target}`, () => provider.deploy(release, target, r.op()), () => `${release.version} on ${target} (idle)`);
-        await r.phase(`health of ${target}`, () => r.waitHealthy(`the ${target} slot`, [targetSlot.check]), (s) => s);
-        r.trafficMoving({
-            description: `switched traffic back to ${live}`,
-            run: (o) => provider.switchTraffic(release, live, o),
-        });
-        await r.phase(`switch to ${target}`, () => provider.switchTraffic(release, target, r.op()), () => `all traffic on ${target}; ${live} kept running for switch-back`);
-        if (config.checks.length)
-            await r.phase('public health', () => r.waitHealthy('the public checks', config.checks), (s) => s);
-        else
-            r.log.info('No public checks (health-url or runbook smoke checks): the slot check was the only gate.');
-        return { slot: target };
-    },
-};
-
-;// CONCATENATED MODULE: ./src/deploy/strategies/canary.ts
-/**
- * canary: deploy the new version next to the stable one (to the idle slot when slots are given), then for
- * each step of `canary-steps` set its share of traffic with the weight command and hold for `step-duration`
- * while monitoring error rate and p95; the last step (100) promotes it. A failing step sets the weight back
- * to 0.
- */
-
-const canary = {
-    name: 'canary',
-    async run(r) {
-        const { provider, release, config } = r;
-        const target = r.targetSlot;
-        const slot = config.slots.find((s) => s.name === target);
-        await r.phase(target ? `deploy to ${target}` : 'deploy canary', () => provider.deploy(release, target, r.op()), () => `${release.version} deployed${target ? ` on ${target}` : ''}, no traffic yet`);
-        if (slot)
-            await r.phase(`health of ${target}`, () => r.waitHealthy(`the ${target} slot`, [slot.check]), (s) => s);
-        const watched = [...config.checks, ...(slot ? [slot.check] : [])];
-        r.trafficMoving({
-            description: `set the canary weight back to 0${r.liveSlot ? ` (all traffic on ${r.liveSlot})` : ''}`,
-            run: (o) => provider.setWeight(release, target, 0, o),
-        });
-        for (const weight of config.canarySteps) {
-            await r.phase(`weight ${weight}%`, () => provider.setWeight(release, target, weight, r.op()), () => `${weight}% of traffic on ${release.version}`);
-            await r.phase(`monitor ${weight}%`, () => r.monitor(`step ${weight}%`, watched), (m) => `${m.samples} requests, error rate ${pct(m.errorRate)}, p95 ${m.p95Ms ?? '–'} ms`);
-        }
-        return { slot: target };
-    },
-};
-
-;// CONCATENATED MODULE: ./src/deploy/strategies/rolling.ts
-const rolling = {
-    name: 'rolling',
-    async run(r) {
-        const { provider, release } = r;
-        r.trafficMoving(!provider.canRollback()
-            ? { description: 'no rollback-command is configured, so nothing was put back' }
-            : release.previousVersion === undefined
-                ? { description: 'there is no earlier successful deployment of this environment to put back' }
-                : {
-                    description: `ran ${provider.describe('rollback')} to put ${release.previousVersion} back`,
-                    run: (o) => provider.rollback(release, o),
-                });
-        await r.phase('deploy', () => provider.deploy(release, undefined, r.op()), () => `${release.version} rolled out`);
-        await r.phase('health', () => r.waitHealthy('the public checks', r.config.checks), (s) => s);
-        return {};
-    },
-};
-
-;// CONCATENATED MODULE: ./src/deploy/strategies/index.ts
-
-
-
-const strategies = {
-    rolling: rolling,
-    'blue-green': blueGreen,
-    canary: canary,
-};
-
-;// CONCATENATED MODULE: ./src/shared/deployments/timeline.ts
-
-
-/** A phase failed; `phase` names it, the message says why. */
-class PhaseFailure extends Error {
-    phase;
-    constructor(phase, message) {
-        super(message);
-        this.phase = phase;
-    }
-}
-function timeline(ctx, started) {
-    const { clock, log } = ctx;
-    const phases = [];
-    const timed = async (name, fn, detail, afterCancel = false) => {
-        const cancelled = () => !afterCancel && ctx.signal.aborted;
-        const p = {
-            name,
-            startMs: Math.round(clock.now() - started),
-            durationMs: 0,
-            outcome: 'ok',
-            detail: '',
-        };
-        phases.push(p);
-        log.info(`▶ ${name}`);
-        try {
-            if (cancelled())
-                throw new Error('the job was cancelled before this phase started');
-            const v = await fn();
-            p.detail = detail?.(v) ?? '';
-            if (cancelled())
-                throw new Error('the job was cancelled');
-            return v;
-        }
-        catch (e) {
-            p.outcome = cancelled() ? 'cancelled' : 'failed';
-            p.detail = errorMessage(e);
-            throw e instanceof PhaseFailure ? e : new PhaseFailure(name, errorMessage(e));
-        }
-        finally {
-            p.durationMs = Math.round(clock.now() - started) - p.startMs;
-            log.info(`${p.outcome === 'ok' ? '✅' : '❌'} ${name} (${formatDuration(p.durationMs)})${p.detail ? `: ${p.detail}` : ''}`);
-        }
-    };
-    return { phases, timed };
-}
-
-;// CONCATENATED MODULE: ./src/deploy/deploy.ts
-
-
-
-
-
-
-/** Raised by deploy() when the deploy refuses to start; nothing was changed. */
-class RefusedToStart extends Error {
-    name = 'RefusedToStart';
-}
-function describeRunning(d) {
-    return `#${d.id} (${d.version ?? d.ref}, ${d.state}, created ${d.createdAt}${d.creator ? ` by ${d.creator}` : ''})`;
-}
-async function deploy(config, ctx, deps) {
-    const { clock, log } = ctx;
-    const started = clock.now();
-    const { phases, timed } = timeline(ctx, started);
-    const { provider, records } = deps;
-    for (const c of [...config.checks, ...config.slots.map((s) => s.check)])
-        ctx.secrets.addUrl(c.url);
-    /** One timeline entry. `afterCancel`: the phase runs on purpose after a cancel (the rollback). */
-    const phase = (name, fn, detail) => timed(name, fn, detail);
-    // 1. What is live, and is anyone else deploying?
-    const surveyed = await phase('find live version', () => records.survey(config.environment), (s) => s.previous
-        ? `last successful deployment #${s.previous.id}: ${s.previous.version ?? 'unknown version'}${s.previous.slot ? ` on ${s.previous.slot}` : ''}`
-        : 'no earlier successful deployment').catch((e) => {
-        throw new RefusedToStart(`${e.message}\nNothing was changed.`);
-    });
-    if (surveyed.running.length && !config.force) {
-        throw new RefusedToStart(`Another deployment of ${config.environment} is still in progress: ${surveyed.running.map(describeRunning).join(', ')}.\n` +
-            `Nothing was changed. Wait for it to finish (use a workflow concurrency group per environment), or, if that ` +
-            `run is gone and its deployment was left in progress, re-run with force: true.`);
-    }
-    if (surveyed.running.length)
-        log.warning(`force: true — deploying although ${surveyed.running.map(describeRunning).join(', ')} is still marked in progress.`);
-    const previous = surveyed.previous;
-    // 2. Which slot is live, which one this release goes to.
-    let liveSlot;
-    let targetSlot;
-    if (config.slots.length && config.strategy !== 'rolling') {
-        const names = config.slots.map((s) => s.name);
-        if (previous?.slot && names.includes(previous.slot))
-            liveSlot = previous.slot;
-        else {
-            liveSlot = names[0];
-            log.info(previous?.slot
-                ? `The last successful deployment recorded slot "${previous.slot}", which is not one of ${names.join(', ')}; taking ${liveSlot} as live.`
-                : `No earlier deployment records a live slot; taking the first slot, ${liveSlot}, as live and deploying to the other.`);
-        }
-        targetSlot = names.find((n) => n !== liveSlot);
-    }
-    const release = {
-        environment: config.environment,
-        version: config.version,
-        previousVersion: previous?.version,
-    };
-    const report = {
-        status: 'failure',
-        environment: config.environment,
-        version: config.version,
-        previousVersion: previous?.version,
-        strategy: config.strategy,
-        provider: provider.name,
-        slot: liveSlot,
-        previousSlot: liveSlot,
-        cancelled: false,
-        durationMs: 0,
-        phases,
-    };
-    // 3. Record the deployment.
-    const payload = {
-        version: config.version,
-        strategy: config.strategy,
-        provider: provider.name,
-        slot: targetSlot,
-        previousVersion: previous?.version,
-        previousSlot: liveSlot,
-        runUrl: ctx.repo.runUrl || undefined,
-        ...(config.backup ? { backup: config.backup } : {}),
-    };
-    // Not interrupted by a cancel: a deployment created but never given a status would look "pending" (running)
-    // to the next deploy; the cancel is noticed at the next phase and the deployment marked error.
-    const id = await timed('create deployment', () => records.create(config, payload), (n) => `deployment #${n}`, true).catch((e) => {
-        throw new RefusedToStart(`${e.message}\nNothing was changed.`);
-    });
-    report.deploymentId = id;
-    deps.onCreated?.(id);
-    const where = targetSlot ? ` to ${targetSlot}` : '';
-    const post = async (state, description) => {
-        try {
-            await records.setStatus(id, state, description, config.environmentUrl);
-            report.githubState = state;
-            return true;
-        }
-        catch (e) {
-            log.error(`Could not set deployment #${id} to ${state}: ${errorMessage(e)}`);
-            return false;
-        }
-    };
-    if (!(await post('in_progress', `Deploying ${config.version}${where} (${config.strategy})`))) {
-        report.failure = { phase: 'create deployment', reason: 'could not mark the deployment in_progress' };
-        report.durationMs = Math.round(clock.now() - started);
-        return report;
-    }
-    // 4. Run the strategy.
-    let undo;
-    const op = () => ({ signal: ctx.signal, timeoutMs: config.commandTimeoutMs });
-    const run = {
-        config,
-        provider,
-        release,
-        liveSlot,
-        targetSlot,
-        log,
-        op,
-        phase,
-        trafficMoving: (u) => (undo = u),
-        waitHealthy: deps.probes?.waitHealthy ?? ((what, checks) => waitHealthy(what, checks, config, ctx)),
-        monitor: deps.probes?.monitor ?? ((what, checks) => monitorStep(what, checks, config, ctx)),
-    };
-    try {
-        const result = await strategies[config.strategy].run(run);
-        report.slot = result.slot ?? report.slot;
-        report.status = 'success';
-        await post('success', `${config.version} is live${result.slot ? ` on ${result.slot}` : ''} (${config.strategy}, ${formatDuration(clock.now() - started)})`);
-        deps.onFinal?.(report.githubState ?? 'in_progress');
-        report.durationMs = Math.round(clock.now() - started);
-        return report;
-    }
-    catch (e) {
-        const failure = e instanceof PhaseFailure
-            ? { phase: e.phase, reason: e.message }
-            : { phase: 'deploy', reason: errorMessage(e) };
-        report.failure = failure;
-        report.cancelled = ctx.signal.aborted;
-        // Logged, not annotated: the step's error (failureMessage) says it all once.
-        if (report.cancelled)
-            log.info(`The job was cancelled during "${failure.phase}"; cleaning up.`);
-        else
-            log.info(`"${failure.phase}" failed: ${failure.reason}`);
-    }
-    // 5. Failure or cancellation: undo the traffic move if there was one.
-    const failed = report.cancelled
-        ? `cancelled during ${report.failure.phase}`
-        : `${report.failure.phase} failed`;
-    let state;
-    let description;
-    const currentUndo = undo;
-    if (!currentUndo) {
-        report.rollback = {
-            needed: false,
-            attempted: false,
-            ok: true,
-            description: 'traffic never moved: nothing to undo',
-        };
-        state = report.cancelled ? 'error' : 'failure';
-        description = `${config.version}: ${failed}; traffic never moved${liveSlot ? `, ${liveSlot} still live` : ''}`;
-    }
-    else if (!currentUndo.run || !config.autoRollback) {
-        const why = !config.autoRollback ? 'auto-rollback is false' : currentUndo.description;
-        report.rollback = { needed: true, attempted: false, ok: false, description: why };
-        report.slot = targetSlot ?? report.slot;
-        report.needsHuman = needsHumanMessage(config, report, provider, `it was not rolled back: ${why}`);
-        state = report.cancelled ? 'error' : 'failure';
-        description = `${config.version}: ${failed}; NOT rolled back (${why}); needs a human`;
-    }
-    else {
-        const undoRun = currentUndo.run.bind(currentUndo);
-        const grace = report.cancelled ? (deps.cancelGraceMs ?? 5000) : config.commandTimeoutMs;
-        try {
-            await timed('rollback', () => undoRun({ signal: AbortSignal.timeout(grace), timeoutMs: grace }), () => currentUndo.description, true);
-            report.rollback = { needed: true, attempted: true, ok: true, description: currentUndo.description };
-            report.status = 'rolled-back';
-            report.slot = liveSlot;
-            state = report.cancelled ? 'error' : 'failure';
-            description = `${config.version}: ${failed}; rolled back: ${currentUndo.description}`;
-        }
-        catch (err) {
-            const reason = errorMessage(err);
-            report.rollback = {
-                needed: true,
-                attempted: true,
-                ok: false,
-                description: currentUndo.description,
-                reason,
-            };
-            report.slot = targetSlot ?? report.slot;
-            report.needsHuman = needsHumanMessage(config, report, provider, `the rollback failed: ${reason}`);
-            state = 'error';
-            description = `${config.version}: ${failed}, and the ROLLBACK FAILED; environment needs a human`;
-        }
-    }
-    await post(state, description);
-    deps.onFinal?.(report.githubState ?? 'in_progress');
-    report.durationMs = Math.round(clock.now() - started);
-    return report;
-}
-/** For the on-call engineer: what state the environment is in and what to run. */
-function needsHumanMessage(config, r, provider, what) {
-    const lines = [
-        `ENVIRONMENT ${config.environment} NEEDS A HUMAN: ${r.failure?.phase} ${r.cancelled ? 'was cancelled' : 'failed'} after traffic had moved to ${config.version}, and ${what}.`,
-    ];
-    if (config.strategy === 'blue-green')
-        lines.push(`State: traffic may be on ${r.slot} running ${config.version}; ${r.previousSlot} still runs ${r.previousVersion ?? 'the previous version'}.`, `To go back, run the ${provider.describe('switch')} with DEPLOY_SLOT=${r.previousSlot}.`);
-    else if (config.strategy === 'canary')
-        lines.push(`State: part of the traffic may be on ${config.version}${r.slot ? ` (slot ${r.slot})` : ''}.`, `To go back, run the ${provider.describe('weight')} with DEPLOY_WEIGHT=0${r.slot ? ` DEPLOY_SLOT=${r.slot}` : ''}.`);
-    else
-        lines.push(`State: the environment may be running ${config.version}, fully or in part.`, r.previousVersion
-            ? `To go back, run ${provider.describe('rollback') ?? 'your rollback procedure'} with DEPLOY_PREVIOUS_VERSION=${r.previousVersion}.`
-            : 'There is no earlier successful deployment recorded to go back to.');
-    return lines.join('\n');
-}
-async function monitorStep(what, checks, config, ctx) {
-    const window = { durationMs: config.stepDurationMs, intervalMs: config.monitorIntervalMs };
-    ctx.log.info(`Monitoring ${what}: ${describeWindow(window)}`);
-    const m = await monitor(checks, {
-        clock: ctx.clock,
-        ...window,
-        requestTimeoutMs: config.requestTimeoutMs,
-        maxErrorRate: config.maxErrorRate,
-        maxP95Ms: config.maxP95Ms,
-        signal: ctx.signal,
-        onRound: logRounds((m) => ctx.log.info(m), '  '),
-    });
-    if (!m.passed)
-        throw new Error(`${what}: ${m.reason}${m.failureExamples.length ? `; e.g. ${m.failureExamples.slice(0, 2).join('; ')}` : ''}`);
-    return m;
-}
-
-;// CONCATENATED MODULE: ./node_modules/zod/v4/classic/iso.js
-
-
-
-function iso_datetime(params) {
-    return _isoDateTime(ZodISODateTime, params);
-}
-function iso_date(params) {
-    return core._isoDate(ZodISODate, params);
-}
-function iso_time(params) {
-    return core._isoTime(ZodISOTime, params);
-}
-function iso_duration(params) {
-    return core._isoDuration(ZodISODuration, params);
-}
-
-;// CONCATENATED MODULE: ./src/shared/backups/handoff.ts
-/**
- * The backup hand-off: what a deployment records about the backup taken for it (in the GitHub deployment's
- * payload, as `backup`), so a rollback finds the backup taken before the release it undoes without anyone
- * reading run logs. Read from backup-db's manifest (its `manifest` output: a path, or the manifest's JSON).
- *
- * The artifact is named as the reusable workflow names it, `backup-<environment>-<run id>`, unless given.
- */
-
-
-
-
-/** The part of backup-db's manifest the hand-off reads (the manifest holds more). */
-const manifestPart = object({
-    file: schemas_string().min(1),
-    sha256: schemas_string().regex(/^[0-9a-f]{64}$/),
-    createdAt: iso_datetime(),
-    environment: schemas_string().optional(),
-    encrypted: schemas_boolean().optional(),
-    run: object({ id: schemas_string() }).optional(),
-});
-/** `backup-<environment>-<run id>`: the artifact name the reusable workflow gives the backup. */
-function backupArtifactName(environment, runId) {
-    return `backup-${environment}-${runId}`;
-}
-/**
- * Parse the `backup` input: backup-db's manifest as a path (relative to the workspace) or as JSON. Throws a
- * ConfigurationError naming `inputName` when it is neither, or not a backup-db manifest.
- */
-function parseBackupHandoff(value, o) {
-    const v = value.trim();
-    let raw;
-    let source;
-    if (v.startsWith('{')) {
-        source = 'the JSON given';
-        try {
-            raw = JSON.parse(v);
-        }
-        catch (e) {
-            throw new ConfigurationError(`Input "${o.inputName}": it starts with "{" but is not valid JSON (${e instanceof Error ? e.message : String(e)}).`, "Pass backup-db's manifest output (a path), e.g. backup: ${{ steps.backup.outputs.manifest }}.");
-        }
-    }
-    else {
-        const file = external_node_path_default().resolve(o.workspace, v);
-        source = file;
-        if (!(0,external_node_fs_namespaceObject.existsSync)(file))
-            throw new ConfigurationError(`Input "${o.inputName}": no manifest at ${file}. Nothing was deployed.`, "Pass backup-db's manifest output from the same job, e.g. backup: ${{ steps.backup.outputs.manifest }}.");
-        try {
-            raw = JSON.parse((0,external_node_fs_namespaceObject.readFileSync)(file, 'utf8'));
-        }
-        catch (e) {
-            throw new ConfigurationError(`Input "${o.inputName}": ${file} is not JSON (${e instanceof Error ? e.message : String(e)}); expected the .manifest.json backup-db wrote.`);
-        }
-    }
-    const r = manifestPart.safeParse(raw);
-    if (!r.success)
-        throw new ConfigurationError(`Input "${o.inputName}": ${source} is not a backup-db manifest: ${prettifyError(r.error)
-            .split('\n')
-            .filter((l) => l.trim())
-            .slice(0, 4)
-            .join('; ')}.`);
-    const m = r.data;
-    if (m.environment && m.environment !== 'default' && m.environment !== o.environment)
-        throw new ConfigurationError(`Input "${o.inputName}": the backup was taken for the environment "${m.environment}", and this deploy is to "${o.environment}". Nothing was deployed.`, 'Pass the manifest of the backup taken for this environment.');
-    const runIdText = m.run?.id || o.runId || '';
-    if (!/^\d+$/.test(runIdText))
-        throw new ConfigurationError(`Input "${o.inputName}": the manifest names no workflow run (run.id ${JSON.stringify(runIdText)}), and GITHUB_RUN_ID is not set; a rollback could not find the artifact.`);
-    const runId = Number(runIdText);
-    const artifact = o.artifact?.trim() || backupArtifactName(o.environment, runId);
-    if (!/^[^\s"<>|*?\\/:\r\n]+$/.test(artifact) || artifact.length > 200)
-        throw new ConfigurationError(`Input "${o.artifactInputName ?? o.inputName}": ${JSON.stringify(artifact.slice(0, 80))} is not an artifact name (no spaces, quotes, slashes, colons, <, >, |, *, ?).`);
-    return {
-        artifact,
-        runId,
-        file: external_node_path_default().basename(m.file),
-        sha256: m.sha256,
-        encrypted: m.encrypted === true,
-        createdAt: m.createdAt,
-    };
-}
-
-;// CONCATENATED MODULE: ./src/shared/deployments/settings.ts
-/**
- * The deployment settings deploy and rollback share: strategy names, the provider's commands, the two slots and
- * the public checks, each read from the action's input of the same name or the runbook's `deploy` section.
- */
-
-
-
-
-const STRATEGIES = ['rolling', 'blue-green', 'canary'];
-const PROVIDERS = ['command'];
-const slotName = schemas_string()
-    .regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}$/, 'expected a slot name such as blue or green');
-const slotsSchema = record(slotName, url({ protocol: /^https?$/, error: 'expected an http(s) URL' }));
-/** Inputs over the runbook's `deploy` section; `deploy` may be missing (the caller says whether it may). */
-function resolveCommands(inputs, file) {
-    return {
-        deploy: firstDefined(inputs.command, file.command),
-        switch: firstDefined(inputs['switch-command'], file['switch-command']),
-        weight: firstDefined(inputs['weight-command'], file['weight-command']),
-        rollback: firstDefined(inputs['rollback-command'], file['rollback-command']),
-    };
-}
-const urlCheck = (url, name) => checkSchema.parse({ url, ...(name ? { name } : {}) });
-/** Public checks: health-url > runbook deploy.health-url > runbook smoke checks > runbook url. */
-function resolvePublicChecks(inputs, runbook) {
-    const env = runbook?.environment;
-    const healthUrl = firstDefined(inputs['health-url'], env?.deploy?.['health-url']);
-    return nameChecks(healthUrl
-        ? [urlCheck(healthUrl)]
-        : env?.smoke?.checks
-            ? checksSchema.parse(env.smoke.checks)
-            : env?.url
-                ? [urlCheck(env.url)]
-                : []);
-}
-/** The `slots` input or the runbook's deploy.slots: none, or exactly two, each with its own health URL. */
-function resolveSlots(inputs, runbook) {
-    const slotMap = firstDefined(inputs.slots, runbook?.environment?.deploy?.slots);
-    const slots = Object.entries(slotMap ?? {}).map(([name, url]) => ({
-        name,
-        check: { ...urlCheck(url), name: `${name} slot` },
-    }));
-    if (slotMap && slots.length !== 2)
-        throw new ConfigurationError(`Input "slots": expected exactly two slots, each with its own health URL, such as\n` +
-            `  blue: http://10.0.0.5:8080/health\n  green: http://10.0.0.6:8080/health\n` +
-            `got ${slots.length} (${slots.map((s) => s.name).join(', ') || 'none'}).`);
-    return slots;
-}
-
-;// CONCATENATED MODULE: ./src/deploy/inputs.ts
-/** deploy's inputs: the zod schema keyed by action.yml's input names, and the config they resolve to. */
-
-
-
-
-
-
-
-
-
-
-const inputSchema = object({
-    environment: inputs_optional(inputs_name('an environment name', 255)),
-    version: inputs_optional(inputs_name('a version', 256)),
-    strategy: inputs_optional(oneOf(STRATEGIES)),
-    provider: inputs_optional(oneOf(PROVIDERS)),
-    command: inputs_optional(inputs_text()),
-    'switch-command': inputs_optional(inputs_text()),
-    'weight-command': inputs_optional(inputs_text()),
-    'rollback-command': inputs_optional(inputs_text()),
-    'working-directory': inputs_optional(inputs_text()),
-    'health-url': inputs_optional(inputs_httpUrl()),
-    slots: inputs_optional(inputs_yaml(slotsSchema)),
-    'canary-steps': inputs_optional(list()),
-    'step-duration': inputs_optional(inputs_duration({ max: 24 * HOUR })),
-    'monitor-interval': inputs_optional(inputs_duration({ min: 1, max: HOUR })),
-    'max-error-rate': inputs_optional(percent()),
-    'max-p95': inputs_optional(inputs_duration({ max: 10 * MINUTE })),
-    timeout: inputs_optional(inputs_duration({ min: 1, max: 24 * HOUR })),
-    'request-timeout': inputs_optional(inputs_duration({ min: 1, max: 10 * MINUTE })),
-    'command-timeout': inputs_optional(inputs_duration({ min: 1, max: 72 * HOUR })),
-    'auto-rollback': inputs_optional(inputs_bool()),
-    force: inputs_optional(inputs_bool()),
-    'environment-url': inputs_optional(inputs_httpUrl()),
-    ref: inputs_optional(inputs_text()),
-    'production-environment': inputs_optional(inputs_bool()),
-    'transient-environment': inputs_optional(inputs_bool()),
-    'required-contexts': inputs_optional(list()),
-    token: inputs_optional(inputs_text()),
-    backup: inputs_optional(inputs_text()),
-    'backup-artifact': inputs_optional(inputs_text()),
-    runbook: schemas_string(),
-});
-const DEFAULTS = {
-    strategy: 'rolling',
-    healthTimeoutMs: 5 * 60_000,
-    requestTimeoutMs: 10_000,
-    commandTimeoutMs: 30 * 60_000,
-    canarySteps: [5, 25, 100],
-    stepDurationMs: 5 * 60_000,
-    maxMonitorIntervalMs: 10_000,
-    maxErrorRate: 0.01,
-};
-function getInputs(raw = readRawInputs(Object.keys(inputSchema.shape))) {
-    return parseInputs(inputSchema, raw, { secret: ['token'] });
-}
-/** `5,25,100` (input) or [5, 25, 100] (runbook) to percentages, checked: whole, increasing, ending at 100. */
-function parseCanarySteps(value, source) {
-    const items = typeof value === 'string' ? value.split(',').map((s) => s.trim()) : value.map(String);
-    const steps = items.map((s) => {
-        const n = Number(String(s).replace(/%$/, ''));
-        if (!/^\d+%?$/.test(String(s)) || n < 1 || n > 100)
-            throw new ConfigurationError(`${source}: expected whole percentages from 1 to 100 such as 5,25,100, got ${quote(String(s))}.`);
-        return n;
-    });
-    if (!steps.length)
-        throw new ConfigurationError(`${source}: expected at least one step, such as 5,25,100.`);
-    for (let i = 1; i < steps.length; i++)
-        if (steps[i] <= steps[i - 1])
-            throw new ConfigurationError(`${source}: steps must increase, got ${steps.join(',')} (${steps[i]} after ${steps[i - 1]}).`);
-    if (steps.at(-1) !== 100)
-        throw new ConfigurationError(`${source}: the last step must be 100 (all traffic on the new version), got ${steps.join(',')}.`);
-    return steps;
-}
-/** Merge inputs over the runbook's deploy (and smoke) section over the defaults; refuse what cannot work. */
-function resolveConfig(inputs, runbook, ctx) {
-    const env = runbook?.environment;
-    const file = env?.deploy ?? {};
-    const missing = (name, what) => new ConfigurationError(`Input "${name}" is required: ${what}.`);
-    if (!inputs.environment)
-        throw missing('environment', 'the GitHub environment to deploy to, e.g. production');
-    if (!inputs.version)
-        throw missing('version', 'the version to deploy (an image tag, a release name, a sha), e.g. v1.4.2');
-    const strategy = firstDefined(inputs.strategy, file.strategy) ?? DEFAULTS.strategy;
-    const commands = resolveCommands(inputs, file);
-    if (!commands.deploy)
-        throw missing('command', `the shell command that deploys $DEPLOY_VERSION (strategy ${strategy})`);
-    const checks = resolvePublicChecks(inputs, runbook);
-    const slots = resolveSlots(inputs, runbook);
-    if (strategy === 'blue-green') {
-        if (!commands.switch)
-            throw missing('switch-command', 'blue-green moves traffic with it (it gets the slot in $DEPLOY_SLOT)');
-        if (!slots.length)
-            throw missing('slots', 'blue-green needs the two slots and their own health URLs, e.g. {blue: URL, green: URL}');
-    }
-    let canarySteps = [...DEFAULTS.canarySteps];
-    if (strategy === 'canary') {
-        if (!commands.weight)
-            throw missing('weight-command', 'canary sets the share of traffic with it ($DEPLOY_WEIGHT, 0-100)');
-        if (inputs['canary-steps'])
-            canarySteps = parseCanarySteps(inputs['canary-steps'], 'Input "canary-steps"');
-        else if (file['canary-steps'] !== undefined)
-            canarySteps = parseCanarySteps(file['canary-steps'], `${runbook?.file}: deploy.canary-steps`);
-        if (!checks.length && !slots.length)
-            throw missing('health-url', 'canary monitors the error rate and latency of the public URL between steps (or give "slots")');
-    }
-    else if (inputs['canary-steps']) {
-        parseCanarySteps(inputs['canary-steps'], 'Input "canary-steps"');
-    }
-    if (strategy === 'rolling' && !checks.length)
-        throw missing('health-url', 'rolling waits for it to pass after the command (or give the environment smoke checks in the runbook file)');
-    const stepDurationMs = firstDefined(inputs['step-duration'], file['step-duration']) ?? DEFAULTS.stepDurationMs;
-    const monitorIntervalMs = inputs['monitor-interval'] ??
-        Math.max(100, Math.min(DEFAULTS.maxMonitorIntervalMs, Math.floor(stepDurationMs / 5)));
-    if (monitorIntervalMs <= 0)
-        throw new ConfigurationError('Input "monitor-interval": must be more than 0, e.g. 10s.');
-    const token = inputs.token ?? '';
-    if (!token)
-        throw missing('token', 'a GitHub token with `deployments: write` (the default is ${{ github.token }})');
-    return {
-        environment: inputs.environment,
-        version: inputs.version,
-        strategy,
-        provider: inputs.provider ?? 'command',
-        commands: commands,
-        workingDirectory: external_node_path_default().resolve(ctx.workspace || '.', inputs['working-directory'] ?? '.'),
-        checks: nameChecks(checks),
-        slots,
-        canarySteps,
-        stepDurationMs,
-        monitorIntervalMs,
-        maxErrorRate: firstDefined(inputs['max-error-rate'], file['max-error-rate']) ?? DEFAULTS.maxErrorRate,
-        maxP95Ms: firstDefined(inputs['max-p95'], file['max-p95']),
-        healthTimeoutMs: firstDefined(inputs.timeout, file.timeout) ?? DEFAULTS.healthTimeoutMs,
-        requestTimeoutMs: inputs['request-timeout'] ?? DEFAULTS.requestTimeoutMs,
-        commandTimeoutMs: inputs['command-timeout'] ?? DEFAULTS.commandTimeoutMs,
-        autoRollback: inputs['auto-rollback'] ?? true,
-        force: inputs.force ?? false,
-        environmentUrl: firstDefined(inputs['environment-url'], file['environment-url'], env?.url),
-        ref: inputs.ref ?? ctx.sha,
-        productionEnvironment: inputs['production-environment'],
-        transientEnvironment: inputs['transient-environment'],
-        requiredContexts: inputs['required-contexts'] ?? [],
-        token,
-        runbookFile: env ? runbook?.file : undefined,
-        backup: inputs.backup
-            ? parseBackupHandoff(inputs.backup, {
-                inputName: 'backup',
-                environment: inputs.environment,
-                workspace: ctx.workspace,
-                runId: ctx.runId,
-                artifact: inputs['backup-artifact'],
-                artifactInputName: 'backup-artifact',
-            })
-            : undefined,
-    };
-}
-/**
- * Everything local a deploy needs, checked before the GitHub deployment is created: the working directory exists,
- * is a directory and can be entered, and bash (which runs the commands) is on PATH. A deploy that cannot run its
- * commands must not leave a deployment behind, nor claim that traffic moved.
- */
-function checkLocalPreconditions(config, env) {
-    const dir = config.workingDirectory;
-    const nothing = 'Nothing was done: no deployment was created and no command ran.';
-    let st;
-    try {
-        st = (0,external_node_fs_namespaceObject.statSync)(dir);
-    }
-    catch (e) {
-        const code = e.code;
-        throw new ConfigurationError(`Input "working-directory": ${JSON.stringify(dir)} ${code === 'ENOENT' ? 'does not exist' : `cannot be read (${code ?? String(e)})`}. ${nothing}`, 'Give a directory that exists in the job (relative paths are relative to the workspace), e.g. after actions/checkout.');
-    }
-    if (!st.isDirectory())
-        throw new ConfigurationError(`Input "working-directory": ${JSON.stringify(dir)} is a file, not a directory. ${nothing}`);
-    try {
-        (0,external_node_fs_namespaceObject.accessSync)(dir, external_node_fs_namespaceObject.constants.X_OK);
-    }
-    catch {
-        throw new ConfigurationError(`Input "working-directory": ${JSON.stringify(dir)} cannot be entered by this job's user (no search permission). ${nothing}`);
-    }
-    const bash = (env.PATH ?? '')
-        .split((external_node_path_default()).delimiter)
-        .filter(Boolean)
-        .map((d) => external_node_path_default().join(d, 'bash'))
-        .find((f) => {
-        try {
-            (0,external_node_fs_namespaceObject.accessSync)(f, external_node_fs_namespaceObject.constants.X_OK);
-            return (0,external_node_fs_namespaceObject.statSync)(f).isFile();
-        }
-        catch {
-            return false;
-        }
-    });
-    if (!bash)
-        throw new ConfigurationError(`bash was not found on PATH (${JSON.stringify(env.PATH ?? '')}): the deploy commands run with bash, as run: steps do. ${nothing}`, 'Install bash on the runner (or use an image that has it), or fix PATH for this step.');
-}
-
-;// CONCATENATED MODULE: ./src/shared/deployments/provider.ts
-/** An operation failed; the message says which, how, and the last output. */
-class ProviderError extends Error {
-    cancelled;
-    name = 'ProviderError';
-    constructor(message, cancelled = false) {
-        super(message);
-        this.cancelled = cancelled;
-    }
-}
-
-;// CONCATENATED MODULE: ./src/shared/deployments/providers/command.ts
-/**
- * The `command` provider: each operation runs the user's own shell command (written in the workflow or the
- * runbook file, like a `run:` step) with what it needs in the environment, never spliced into the script:
- *
- *   DEPLOY_VERSION           the version this run deploys
- *   DEPLOY_PREVIOUS_VERSION  the version it replaces (what a rollback puts back); empty on a first deploy
- *   DEPLOY_ENVIRONMENT       the environment name
- *   DEPLOY_SLOT              the slot the operation is about (blue-green, canary); empty for rolling
- *   DEPLOY_WEIGHT            percent of traffic for DEPLOY_SLOT (weight-command); 100 for switch-command
- *   DEPLOY_OPERATION         deploy, switch, weight or rollback
- */
-
-
-const INPUT_OF = {
-    deploy: 'command',
-    switch: 'switch-command',
-    weight: 'weight-command',
-    rollback: 'rollback-command',
-};
-class CommandProvider {
-    commands;
-    workingDirectory;
-    ctx;
-    name = 'command';
-    constructor(commands, workingDirectory, ctx) {
-        this.commands = commands;
-        this.workingDirectory = workingDirectory;
-        this.ctx = ctx;
-    }
-    deploy(release, slot, o) {
-        return this.run('deploy', release, { slot }, o);
-    }
-    switchTraffic(release, slot, o) {
-        return this.run('switch', release, { slot, weight: 100 }, o);
-    }
-    setWeight(release, slot, weight, o) {
-        return this.run('weight', release, { slot, weight }, o);
-    }
-    rollback(release, o) {
-        return this.run('rollback', release, {}, o);
-    }
-    canRollback() {
-        return this.commands.rollback !== undefined;
-    }
-    describe(op) {
-        const script = this.commands[op];
-        return script === undefined ? undefined : `${INPUT_OF[op]} \`${script}\``;
-    }
-    /** Environment variables an operation gets; exported for the README table's test. */
-    static env(op, release, at) {
-        return {
-            DEPLOY_VERSION: release.version,
-            DEPLOY_PREVIOUS_VERSION: release.previousVersion ?? '',
-            DEPLOY_ENVIRONMENT: release.environment,
-            DEPLOY_SLOT: at.slot ?? '',
-            DEPLOY_WEIGHT: at.weight === undefined ? '' : String(at.weight),
-            DEPLOY_OPERATION: op,
-        };
-    }
-    async run(op, release, at, o) {
-        const script = this.commands[op];
-        if (script === undefined)
-            throw new ProviderError(`no ${INPUT_OF[op]} is configured, so the ${op} step cannot run`);
-        const { command, args } = shellCommand(script);
-        const env = CommandProvider.env(op, release, at);
-        this.ctx.log.info(`$ ${script}   (${Object.entries(env)
-            .filter(([, v]) => v !== '')
-            .map(([k, v]) => `${k}=${v}`)
-            .join(' ')})`);
-        const r = await this.ctx.exec({
-            command,
-            args,
-            cwd: this.workingDirectory,
-            env,
-            timeoutMs: o.timeoutMs,
-            signal: o.signal,
-            onLine: (line) => this.ctx.log.info(`  ${line}`),
-        });
-        if (r.exitCode === 0 && !r.aborted && !r.timedOut)
-            return;
-        const last = tail(`${r.stdout}\n${r.stderr}`, 5);
-        throw new ProviderError(`${INPUT_OF[op]} \`${script}\` ${describeExit(r, o.timeoutMs)}` +
-            (last ? `; last output:\n${last}` : ''), r.aborted);
-    }
-}
-
-;// CONCATENATED MODULE: ./src/shared/deployments/providers/index.ts
-
-function createProvider(config, ctx) {
-    switch (config.provider) {
-        case 'command':
-            return new CommandProvider(config.commands, config.workingDirectory, ctx);
-    }
-}
-
 // EXTERNAL MODULE: ./node_modules/bottleneck/light.js
 var light = __nccwpck_require__(3251);
 ;// CONCATENATED MODULE: ./node_modules/@octokit/request-error/dist-src/index.js
@@ -28068,7 +27255,7 @@ var endpoint_dist_bundle_VERSION = "0.0.0-development";
 
 // pkg/dist-src/defaults.js
 var userAgent = `octokit-endpoint.js/${endpoint_dist_bundle_VERSION} ${getUserAgent()}`;
-var dist_bundle_DEFAULTS = {
+var DEFAULTS = {
   method: "GET",
   baseUrl: "https://api.github.com",
   headers: {
@@ -28402,7 +27589,7 @@ function withDefaults(oldDefaults, newDefaults) {
 }
 
 // pkg/dist-src/index.js
-var endpoint = withDefaults(null, dist_bundle_DEFAULTS);
+var endpoint = withDefaults(null, DEFAULTS);
 
 
 ;// CONCATENATED MODULE: ./node_modules/content-type/dist/index.js
@@ -33161,6 +32348,13 @@ async function tagsAt(octokit, target, sha, prefix = '') {
 ;// CONCATENATED MODULE: ./src/shared/deployments/records.ts
 
 
+/** What deploy stores in the deployment payload, and reads back from the last successful one. */
+/**
+ * How a deployment's final status description starts when traffic moved to it and could not be moved back (no
+ * automatic rollback, or the rollback failed): GitHub still shows the previous deployment as the last success,
+ * but traffic may be on this one. The rollback action reads it to take this deployment as the current one.
+ */
+const STRANDED_PREFIX = 'NEEDS A HUMAN: ';
 /**
  * A string read back from a GitHub payload. Anyone with write access can store anything there; a value with
  * control characters (a line break followed by a workflow command) is not a version or slot we wrote: ignore it.
@@ -33234,6 +32428,820 @@ function githubRecords(config, ctx, o = {}) {
             });
         },
     };
+}
+
+;// CONCATENATED MODULE: ./src/deploy/strategies/blue-green.ts
+const blueGreen = {
+    name: 'blue-green',
+    async run(r) {
+        const { provider, release, config } = r;
+        const live = r.liveSlot;
+        const target = r.targetSlot;
+        const targetSlot = config.slots.find((s) => s.name === target);
+        await r.phase(`deploy to ${target}`, () => provider.deploy(release, target, r.op()), () => `${release.version} on ${target} (idle)`);
+        await r.phase(`health of ${target}`, () => r.waitHealthy(`the ${target} slot`, [targetSlot.check]), (s) => s);
+        r.trafficMoving({
+            description: `switched traffic back to ${live}`,
+            run: (o) => provider.switchTraffic(release, live, o),
+        });
+        await r.phase(`switch to ${target}`, () => provider.switchTraffic(release, target, r.op()), () => `all traffic on ${target}; ${live} kept running for switch-back`);
+        if (config.checks.length)
+            await r.phase('public health', () => r.waitHealthy('the public checks', config.checks), (s) => s);
+        else
+            r.log.info('No public checks (health-url or runbook smoke checks): the slot check was the only gate.');
+        return { slot: target };
+    },
+};
+
+;// CONCATENATED MODULE: ./src/deploy/strategies/canary.ts
+/**
+ * canary: deploy the new version next to the stable one (to the idle slot when slots are given), then for
+ * each step of `canary-steps` set its share of traffic with the weight command and hold for `step-duration`
+ * while monitoring error rate and p95; the last step (100) promotes it. A failing step sets the weight back
+ * to 0.
+ */
+
+const canary = {
+    name: 'canary',
+    async run(r) {
+        const { provider, release, config } = r;
+        const target = r.targetSlot;
+        const slot = config.slots.find((s) => s.name === target);
+        await r.phase(target ? `deploy to ${target}` : 'deploy canary', () => provider.deploy(release, target, r.op()), () => `${release.version} deployed${target ? ` on ${target}` : ''}, no traffic yet`);
+        if (slot)
+            await r.phase(`health of ${target}`, () => r.waitHealthy(`the ${target} slot`, [slot.check]), (s) => s);
+        const watched = [...config.checks, ...(slot ? [slot.check] : [])];
+        r.trafficMoving({
+            description: `set the canary weight back to 0${r.liveSlot ? ` (all traffic on ${r.liveSlot})` : ''}`,
+            run: (o) => provider.setWeight(release, target, 0, o),
+        });
+        for (const weight of config.canarySteps) {
+            await r.phase(`weight ${weight}%`, () => provider.setWeight(release, target, weight, r.op()), () => `${weight}% of traffic on ${release.version}`);
+            await r.phase(`monitor ${weight}%`, () => r.monitor(`step ${weight}%`, watched), (m) => `${m.samples} requests, error rate ${pct(m.errorRate)}, p95 ${m.p95Ms ?? '–'} ms`);
+        }
+        return { slot: target };
+    },
+};
+
+;// CONCATENATED MODULE: ./src/deploy/strategies/rolling.ts
+const rolling = {
+    name: 'rolling',
+    async run(r) {
+        const { provider, release } = r;
+        r.trafficMoving(!provider.canRollback()
+            ? { description: 'no rollback-command is configured, so nothing was put back' }
+            : release.previousVersion === undefined
+                ? { description: 'there is no earlier successful deployment of this environment to put back' }
+                : {
+                    description: `ran ${provider.describe('rollback')} to put ${release.previousVersion} back`,
+                    run: (o) => provider.rollback(release, o),
+                });
+        await r.phase('deploy', () => provider.deploy(release, undefined, r.op()), () => `${release.version} rolled out`);
+        await r.phase('health', () => r.waitHealthy('the public checks', r.config.checks), (s) => s);
+        return {};
+    },
+};
+
+;// CONCATENATED MODULE: ./src/deploy/strategies/index.ts
+
+
+
+const strategies = {
+    rolling: rolling,
+    'blue-green': blueGreen,
+    canary: canary,
+};
+
+;// CONCATENATED MODULE: ./src/shared/deployments/timeline.ts
+
+
+/** A phase failed; `phase` names it, the message says why. */
+class PhaseFailure extends Error {
+    phase;
+    constructor(phase, message) {
+        super(message);
+        this.phase = phase;
+    }
+}
+function timeline(ctx, started) {
+    const { clock, log } = ctx;
+    const phases = [];
+    const timed = async (name, fn, detail, afterCancel = false) => {
+        const cancelled = () => !afterCancel && ctx.signal.aborted;
+        const p = {
+            name,
+            startMs: Math.round(clock.now() - started),
+            durationMs: 0,
+            outcome: 'ok',
+            detail: '',
+        };
+        phases.push(p);
+        log.info(`▶ ${name}`);
+        try {
+            if (cancelled())
+                throw new Error('the job was cancelled before this phase started');
+            const v = await fn();
+            p.detail = detail?.(v) ?? '';
+            if (cancelled())
+                throw new Error('the job was cancelled');
+            return v;
+        }
+        catch (e) {
+            p.outcome = cancelled() ? 'cancelled' : 'failed';
+            p.detail = errorMessage(e);
+            throw e instanceof PhaseFailure ? e : new PhaseFailure(name, errorMessage(e));
+        }
+        finally {
+            p.durationMs = Math.round(clock.now() - started) - p.startMs;
+            log.info(`${p.outcome === 'ok' ? '✅' : '❌'} ${name} (${formatDuration(p.durationMs)})${p.detail ? `: ${p.detail}` : ''}`);
+        }
+    };
+    return { phases, timed };
+}
+
+;// CONCATENATED MODULE: ./src/deploy/deploy.ts
+
+
+
+
+
+
+
+/** Raised by deploy() when the deploy refuses to start; nothing was changed. */
+class RefusedToStart extends Error {
+    name = 'RefusedToStart';
+}
+function describeRunning(d) {
+    return `#${d.id} (${d.version ?? d.ref}, ${d.state}, created ${d.createdAt}${d.creator ? ` by ${d.creator}` : ''})`;
+}
+async function deploy(config, ctx, deps) {
+    const { clock, log } = ctx;
+    const started = clock.now();
+    const { phases, timed } = timeline(ctx, started);
+    const { provider, records } = deps;
+    for (const c of [...config.checks, ...config.slots.map((s) => s.check)])
+        ctx.secrets.addUrl(c.url);
+    /** One timeline entry. `afterCancel`: the phase runs on purpose after a cancel (the rollback). */
+    const phase = (name, fn, detail) => timed(name, fn, detail);
+    // 1. What is live, and is anyone else deploying?
+    const surveyed = await phase('find live version', () => records.survey(config.environment), (s) => s.previous
+        ? `last successful deployment #${s.previous.id}: ${s.previous.version ?? 'unknown version'}${s.previous.slot ? ` on ${s.previous.slot}` : ''}`
+        : 'no earlier successful deployment').catch((e) => {
+        throw new RefusedToStart(`${e.message}\nNothing was changed.`);
+    });
+    if (surveyed.running.length && !config.force) {
+        throw new RefusedToStart(`Another deployment of ${config.environment} is still in progress: ${surveyed.running.map(describeRunning).join(', ')}.\n` +
+            `Nothing was changed. Wait for it to finish (use a workflow concurrency group per environment), or, if that ` +
+            `run is gone and its deployment was left in progress, re-run with force: true.`);
+    }
+    if (surveyed.running.length)
+        log.warning(`force: true — deploying although ${surveyed.running.map(describeRunning).join(', ')} is still marked in progress.`);
+    const previous = surveyed.previous;
+    // 2. Which slot is live, which one this release goes to.
+    let liveSlot;
+    let targetSlot;
+    if (config.slots.length && config.strategy !== 'rolling') {
+        const names = config.slots.map((s) => s.name);
+        if (previous?.slot && names.includes(previous.slot))
+            liveSlot = previous.slot;
+        else {
+            liveSlot = names[0];
+            log.info(previous?.slot
+                ? `The last successful deployment recorded slot "${previous.slot}", which is not one of ${names.join(', ')}; taking ${liveSlot} as live.`
+                : `No earlier deployment records a live slot; taking the first slot, ${liveSlot}, as live and deploying to the other.`);
+        }
+        targetSlot = names.find((n) => n !== liveSlot);
+    }
+    const release = {
+        environment: config.environment,
+        version: config.version,
+        previousVersion: previous?.version,
+    };
+    const report = {
+        status: 'failure',
+        environment: config.environment,
+        version: config.version,
+        previousVersion: previous?.version,
+        strategy: config.strategy,
+        provider: provider.name,
+        slot: liveSlot,
+        previousSlot: liveSlot,
+        cancelled: false,
+        durationMs: 0,
+        phases,
+    };
+    // 3. Record the deployment.
+    const payload = {
+        version: config.version,
+        strategy: config.strategy,
+        provider: provider.name,
+        slot: targetSlot,
+        previousVersion: previous?.version,
+        previousSlot: liveSlot,
+        runUrl: ctx.repo.runUrl || undefined,
+        ...(config.backup ? { backup: config.backup } : {}),
+    };
+    // Not interrupted by a cancel: a deployment created but never given a status would look "pending" (running)
+    // to the next deploy; the cancel is noticed at the next phase and the deployment marked error.
+    const id = await timed('create deployment', () => records.create(config, payload), (n) => `deployment #${n}`, true).catch((e) => {
+        throw new RefusedToStart(`${e.message}\nNothing was changed.`);
+    });
+    report.deploymentId = id;
+    deps.onCreated?.(id);
+    const where = targetSlot ? ` to ${targetSlot}` : '';
+    const post = async (state, description) => {
+        try {
+            await records.setStatus(id, state, description, config.environmentUrl);
+            report.githubState = state;
+            return true;
+        }
+        catch (e) {
+            log.error(`Could not set deployment #${id} to ${state}: ${errorMessage(e)}`);
+            return false;
+        }
+    };
+    if (!(await post('in_progress', `Deploying ${config.version}${where} (${config.strategy})`))) {
+        report.failure = { phase: 'create deployment', reason: 'could not mark the deployment in_progress' };
+        report.durationMs = Math.round(clock.now() - started);
+        return report;
+    }
+    // 4. Run the strategy.
+    let undo;
+    const op = () => ({ signal: ctx.signal, timeoutMs: config.commandTimeoutMs });
+    const run = {
+        config,
+        provider,
+        release,
+        liveSlot,
+        targetSlot,
+        log,
+        op,
+        phase,
+        trafficMoving: (u) => (undo = u),
+        waitHealthy: deps.probes?.waitHealthy ?? ((what, checks) => waitHealthy(what, checks, config, ctx)),
+        monitor: deps.probes?.monitor ?? ((what, checks) => monitorStep(what, checks, config, ctx)),
+    };
+    try {
+        const result = await strategies[config.strategy].run(run);
+        report.slot = result.slot ?? report.slot;
+        report.status = 'success';
+        await post('success', `${config.version} is live${result.slot ? ` on ${result.slot}` : ''} (${config.strategy}, ${formatDuration(clock.now() - started)})`);
+        deps.onFinal?.(report.githubState ?? 'in_progress');
+        report.durationMs = Math.round(clock.now() - started);
+        return report;
+    }
+    catch (e) {
+        const failure = e instanceof PhaseFailure
+            ? { phase: e.phase, reason: e.message }
+            : { phase: 'deploy', reason: errorMessage(e) };
+        report.failure = failure;
+        report.cancelled = ctx.signal.aborted;
+        // Logged, not annotated: the step's error (failureMessage) says it all once.
+        if (report.cancelled)
+            log.info(`The job was cancelled during "${failure.phase}"; cleaning up.`);
+        else
+            log.info(`"${failure.phase}" failed: ${failure.reason}`);
+    }
+    // 5. Failure or cancellation: undo the traffic move if there was one.
+    const failed = report.cancelled
+        ? `cancelled during ${report.failure.phase}`
+        : `${report.failure.phase} failed`;
+    let state;
+    let description;
+    const currentUndo = undo;
+    if (!currentUndo) {
+        report.rollback = {
+            needed: false,
+            attempted: false,
+            ok: true,
+            description: 'traffic never moved: nothing to undo',
+        };
+        state = report.cancelled ? 'error' : 'failure';
+        description = `${config.version}: ${failed}; traffic never moved${liveSlot ? `, ${liveSlot} still live` : ''}`;
+    }
+    else if (!currentUndo.run || !config.autoRollback) {
+        const why = !config.autoRollback ? 'auto-rollback is false' : currentUndo.description;
+        report.rollback = { needed: true, attempted: false, ok: false, description: why };
+        report.slot = targetSlot ?? report.slot;
+        report.needsHuman = needsHumanMessage(config, report, provider, `it was not rolled back: ${why}`);
+        state = report.cancelled ? 'error' : 'failure';
+        description = `${STRANDED_PREFIX}${config.version}: ${failed}; NOT rolled back (${why}); needs a human`;
+    }
+    else {
+        const undoRun = currentUndo.run.bind(currentUndo);
+        const grace = report.cancelled ? (deps.cancelGraceMs ?? 5000) : config.commandTimeoutMs;
+        try {
+            await timed('rollback', () => undoRun({ signal: AbortSignal.timeout(grace), timeoutMs: grace }), () => currentUndo.description, true);
+            report.rollback = { needed: true, attempted: true, ok: true, description: currentUndo.description };
+            report.status = 'rolled-back';
+            report.slot = liveSlot;
+            state = report.cancelled ? 'error' : 'failure';
+            description = `${config.version}: ${failed}; rolled back: ${currentUndo.description}`;
+        }
+        catch (err) {
+            const reason = errorMessage(err);
+            report.rollback = {
+                needed: true,
+                attempted: true,
+                ok: false,
+                description: currentUndo.description,
+                reason,
+            };
+            report.slot = targetSlot ?? report.slot;
+            report.needsHuman = needsHumanMessage(config, report, provider, `the rollback failed: ${reason}`);
+            state = 'error';
+            description = `${STRANDED_PREFIX}${config.version}: ${failed}, and the ROLLBACK FAILED; environment needs a human`;
+        }
+    }
+    await post(state, description);
+    deps.onFinal?.(report.githubState ?? 'in_progress');
+    report.durationMs = Math.round(clock.now() - started);
+    return report;
+}
+/** For the on-call engineer: what state the environment is in and what to run. */
+function needsHumanMessage(config, r, provider, what) {
+    const lines = [
+        `ENVIRONMENT ${config.environment} NEEDS A HUMAN: ${r.failure?.phase} ${r.cancelled ? 'was cancelled' : 'failed'} after traffic had moved to ${config.version}, and ${what}.`,
+    ];
+    if (config.strategy === 'blue-green')
+        lines.push(`State: traffic may be on ${r.slot} running ${config.version}; ${r.previousSlot} still runs ${r.previousVersion ?? 'the previous version'}.`, `To go back, run the ${provider.describe('switch')} with DEPLOY_SLOT=${r.previousSlot}.`);
+    else if (config.strategy === 'canary')
+        lines.push(`State: part of the traffic may be on ${config.version}${r.slot ? ` (slot ${r.slot})` : ''}.`, `To go back, run the ${provider.describe('weight')} with DEPLOY_WEIGHT=0${r.slot ? ` DEPLOY_SLOT=${r.slot}` : ''}.`);
+    else
+        lines.push(`State: the environment may be running ${config.version}, fully or in part.`, r.previousVersion
+            ? `To go back, run ${provider.describe('rollback') ?? 'your rollback procedure'} with DEPLOY_PREVIOUS_VERSION=${r.previousVersion}.`
+            : 'There is no earlier successful deployment recorded to go back to.');
+    return lines.join('\n');
+}
+async function monitorStep(what, checks, config, ctx) {
+    const window = { durationMs: config.stepDurationMs, intervalMs: config.monitorIntervalMs };
+    ctx.log.info(`Monitoring ${what}: ${describeWindow(window)}`);
+    const m = await monitor(checks, {
+        clock: ctx.clock,
+        ...window,
+        requestTimeoutMs: config.requestTimeoutMs,
+        maxErrorRate: config.maxErrorRate,
+        maxP95Ms: config.maxP95Ms,
+        signal: ctx.signal,
+        onRound: logRounds((m) => ctx.log.info(m), '  '),
+    });
+    if (!m.passed)
+        throw new Error(`${what}: ${m.reason}${m.failureExamples.length ? `; e.g. ${m.failureExamples.slice(0, 2).join('; ')}` : ''}`);
+    return m;
+}
+
+;// CONCATENATED MODULE: ./node_modules/zod/v4/classic/iso.js
+
+
+
+function iso_datetime(params) {
+    return _isoDateTime(ZodISODateTime, params);
+}
+function iso_date(params) {
+    return core._isoDate(ZodISODate, params);
+}
+function iso_time(params) {
+    return core._isoTime(ZodISOTime, params);
+}
+function iso_duration(params) {
+    return core._isoDuration(ZodISODuration, params);
+}
+
+;// CONCATENATED MODULE: ./src/shared/backups/handoff.ts
+/**
+ * The backup hand-off: what a deployment records about the backup taken for it (in the GitHub deployment's
+ * payload, as `backup`), so a rollback finds the backup taken before the release it undoes without anyone
+ * reading run logs. Read from backup-db's manifest (its `manifest` output: a path, or the manifest's JSON).
+ *
+ * The artifact is named as the reusable workflow names it, `backup-<environment>-<run id>`, unless given.
+ */
+
+
+
+
+/** The part of backup-db's manifest the hand-off reads (the manifest holds more). */
+const manifestPart = object({
+    file: schemas_string().min(1),
+    sha256: schemas_string().regex(/^[0-9a-f]{64}$/),
+    createdAt: iso_datetime(),
+    environment: schemas_string().optional(),
+    encrypted: schemas_boolean().optional(),
+    run: object({ id: schemas_string() }).optional(),
+});
+/** `backup-<environment>-<run id>`: the artifact name the reusable workflow gives the backup. */
+function backupArtifactName(environment, runId) {
+    return `backup-${environment}-${runId}`;
+}
+/**
+ * Parse the `backup` input: backup-db's manifest as a path (relative to the workspace) or as JSON. Throws a
+ * ConfigurationError naming `inputName` when it is neither, or not a backup-db manifest.
+ */
+function parseBackupHandoff(value, o) {
+    const v = value.trim();
+    let raw;
+    let source;
+    if (v.startsWith('{')) {
+        source = 'the JSON given';
+        try {
+            raw = JSON.parse(v);
+        }
+        catch (e) {
+            throw new ConfigurationError(`Input "${o.inputName}": it starts with "{" but is not valid JSON (${e instanceof Error ? e.message : String(e)}).`, "Pass backup-db's manifest output (a path), e.g. backup: ${{ steps.backup.outputs.manifest }}.");
+        }
+    }
+    else {
+        const file = external_node_path_default().resolve(o.workspace, v);
+        source = file;
+        if (!(0,external_node_fs_namespaceObject.existsSync)(file))
+            throw new ConfigurationError(`Input "${o.inputName}": no manifest at ${file}. Nothing was deployed.`, "Pass backup-db's manifest output from the same job, e.g. backup: ${{ steps.backup.outputs.manifest }}.");
+        try {
+            raw = JSON.parse((0,external_node_fs_namespaceObject.readFileSync)(file, 'utf8'));
+        }
+        catch (e) {
+            throw new ConfigurationError(`Input "${o.inputName}": ${file} is not JSON (${e instanceof Error ? e.message : String(e)}); expected the .manifest.json backup-db wrote.`);
+        }
+    }
+    const r = manifestPart.safeParse(raw);
+    if (!r.success)
+        throw new ConfigurationError(`Input "${o.inputName}": ${source} is not a backup-db manifest: ${prettifyError(r.error)
+            .split('\n')
+            .filter((l) => l.trim())
+            .slice(0, 4)
+            .join('; ')}.`);
+    const m = r.data;
+    if (m.environment && m.environment !== 'default' && m.environment !== o.environment)
+        throw new ConfigurationError(`Input "${o.inputName}": the backup was taken for the environment "${m.environment}", and this deploy is to "${o.environment}". Nothing was deployed.`, 'Pass the manifest of the backup taken for this environment.');
+    const runIdText = m.run?.id || o.runId || '';
+    if (!/^\d+$/.test(runIdText))
+        throw new ConfigurationError(`Input "${o.inputName}": the manifest names no workflow run (run.id ${JSON.stringify(runIdText)}), and GITHUB_RUN_ID is not set; a rollback could not find the artifact.`);
+    const runId = Number(runIdText);
+    const artifact = o.artifact?.trim() || backupArtifactName(o.environment, runId);
+    if (!/^[^\s"<>|*?\\/:\r\n]+$/.test(artifact) || artifact.length > 200)
+        throw new ConfigurationError(`Input "${o.artifactInputName ?? o.inputName}": ${JSON.stringify(artifact.slice(0, 80))} is not an artifact name (no spaces, quotes, slashes, colons, <, >, |, *, ?).`);
+    return {
+        artifact,
+        runId,
+        file: external_node_path_default().basename(m.file),
+        sha256: m.sha256,
+        encrypted: m.encrypted === true,
+        createdAt: m.createdAt,
+    };
+}
+
+;// CONCATENATED MODULE: ./src/shared/deployments/settings.ts
+/**
+ * The deployment settings deploy and rollback share: strategy names, the provider's commands, the two slots and
+ * the public checks, each read from the action's input of the same name or the runbook's `deploy` section.
+ */
+
+
+
+
+const STRATEGIES = ['rolling', 'blue-green', 'canary'];
+const PROVIDERS = ['command'];
+const slotName = schemas_string()
+    .regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}$/, 'expected a slot name such as blue or green');
+const slotsSchema = record(slotName, url({ protocol: /^https?$/, error: 'expected an http(s) URL' }));
+/** Inputs over the runbook's `deploy` section; `deploy` may be missing (the caller says whether it may). */
+function resolveCommands(inputs, file) {
+    return {
+        deploy: firstDefined(inputs.command, file.command),
+        switch: firstDefined(inputs['switch-command'], file['switch-command']),
+        weight: firstDefined(inputs['weight-command'], file['weight-command']),
+        rollback: firstDefined(inputs['rollback-command'], file['rollback-command']),
+    };
+}
+const urlCheck = (url, name) => checkSchema.parse({ url, ...(name ? { name } : {}) });
+/** Public checks: health-url > runbook deploy.health-url > runbook smoke checks > runbook url. */
+function resolvePublicChecks(inputs, runbook) {
+    const env = runbook?.environment;
+    const healthUrl = firstDefined(inputs['health-url'], env?.deploy?.['health-url']);
+    return nameChecks(healthUrl
+        ? [urlCheck(healthUrl)]
+        : env?.smoke?.checks
+            ? checksSchema.parse(env.smoke.checks)
+            : env?.url
+                ? [urlCheck(env.url)]
+                : []);
+}
+/** The `slots` input or the runbook's deploy.slots: none, or exactly two, each with its own health URL. */
+function resolveSlots(inputs, runbook) {
+    const slotMap = firstDefined(inputs.slots, runbook?.environment?.deploy?.slots);
+    const slots = Object.entries(slotMap ?? {}).map(([name, url]) => ({
+        name,
+        check: { ...urlCheck(url), name: `${name} slot` },
+    }));
+    if (slotMap && slots.length !== 2)
+        throw new ConfigurationError(`Input "slots": expected exactly two slots, each with its own health URL, such as\n` +
+            `  blue: http://10.0.0.5:8080/health\n  green: http://10.0.0.6:8080/health\n` +
+            `got ${slots.length} (${slots.map((s) => s.name).join(', ') || 'none'}).`);
+    return slots;
+}
+
+;// CONCATENATED MODULE: ./src/deploy/inputs.ts
+/** deploy's inputs: the zod schema keyed by action.yml's input names, and the config they resolve to. */
+
+
+
+
+
+
+
+
+
+
+const inputSchema = object({
+    environment: inputs_optional(inputs_name('an environment name', 255)),
+    version: inputs_optional(inputs_name('a version', 256)),
+    strategy: inputs_optional(oneOf(STRATEGIES)),
+    provider: inputs_optional(oneOf(PROVIDERS)),
+    command: inputs_optional(inputs_text()),
+    'switch-command': inputs_optional(inputs_text()),
+    'weight-command': inputs_optional(inputs_text()),
+    'rollback-command': inputs_optional(inputs_text()),
+    'working-directory': inputs_optional(inputs_text()),
+    'health-url': inputs_optional(inputs_httpUrl()),
+    slots: inputs_optional(inputs_yaml(slotsSchema)),
+    'canary-steps': inputs_optional(list()),
+    'step-duration': inputs_optional(inputs_duration({ max: 24 * HOUR })),
+    'monitor-interval': inputs_optional(inputs_duration({ min: 1, max: HOUR })),
+    'max-error-rate': inputs_optional(percent()),
+    'max-p95': inputs_optional(inputs_duration({ max: 10 * MINUTE })),
+    timeout: inputs_optional(inputs_duration({ min: 1, max: 24 * HOUR })),
+    'request-timeout': inputs_optional(inputs_duration({ min: 1, max: 10 * MINUTE })),
+    'command-timeout': inputs_optional(inputs_duration({ min: 1, max: 72 * HOUR })),
+    'auto-rollback': inputs_optional(inputs_bool()),
+    force: inputs_optional(inputs_bool()),
+    'environment-url': inputs_optional(inputs_httpUrl()),
+    ref: inputs_optional(inputs_text()),
+    'production-environment': inputs_optional(inputs_bool()),
+    'transient-environment': inputs_optional(inputs_bool()),
+    'required-contexts': inputs_optional(list()),
+    token: inputs_optional(inputs_text()),
+    backup: inputs_optional(inputs_text()),
+    'backup-artifact': inputs_optional(inputs_text()),
+    runbook: schemas_string(),
+});
+const inputs_DEFAULTS = {
+    strategy: 'rolling',
+    healthTimeoutMs: 5 * 60_000,
+    requestTimeoutMs: 10_000,
+    commandTimeoutMs: 30 * 60_000,
+    canarySteps: [5, 25, 100],
+    stepDurationMs: 5 * 60_000,
+    maxMonitorIntervalMs: 10_000,
+    maxErrorRate: 0.01,
+};
+function getInputs(raw = readRawInputs(Object.keys(inputSchema.shape))) {
+    return parseInputs(inputSchema, raw, { secret: ['token'] });
+}
+/** `5,25,100` (input) or [5, 25, 100] (runbook) to percentages, checked: whole, increasing, ending at 100. */
+function parseCanarySteps(value, source) {
+    const items = typeof value === 'string' ? value.split(',').map((s) => s.trim()) : value.map(String);
+    const steps = items.map((s) => {
+        const n = Number(String(s).replace(/%$/, ''));
+        if (!/^\d+%?$/.test(String(s)) || n < 1 || n > 100)
+            throw new ConfigurationError(`${source}: expected whole percentages from 1 to 100 such as 5,25,100, got ${quote(String(s))}.`);
+        return n;
+    });
+    if (!steps.length)
+        throw new ConfigurationError(`${source}: expected at least one step, such as 5,25,100.`);
+    for (let i = 1; i < steps.length; i++)
+        if (steps[i] <= steps[i - 1])
+            throw new ConfigurationError(`${source}: steps must increase, got ${steps.join(',')} (${steps[i]} after ${steps[i - 1]}).`);
+    if (steps.at(-1) !== 100)
+        throw new ConfigurationError(`${source}: the last step must be 100 (all traffic on the new version), got ${steps.join(',')}.`);
+    return steps;
+}
+/** Merge inputs over the runbook's deploy (and smoke) section over the defaults; refuse what cannot work. */
+function resolveConfig(inputs, runbook, ctx) {
+    const env = runbook?.environment;
+    const file = env?.deploy ?? {};
+    const missing = (name, what) => new ConfigurationError(`Input "${name}" is required: ${what}.`);
+    if (!inputs.environment)
+        throw missing('environment', 'the GitHub environment to deploy to, e.g. production');
+    if (!inputs.version)
+        throw missing('version', 'the version to deploy (an image tag, a release name, a sha), e.g. v1.4.2');
+    const strategy = firstDefined(inputs.strategy, file.strategy) ?? inputs_DEFAULTS.strategy;
+    const commands = resolveCommands(inputs, file);
+    if (!commands.deploy)
+        throw missing('command', `the shell command that deploys $DEPLOY_VERSION (strategy ${strategy})`);
+    const checks = resolvePublicChecks(inputs, runbook);
+    const slots = resolveSlots(inputs, runbook);
+    if (strategy === 'blue-green') {
+        if (!commands.switch)
+            throw missing('switch-command', 'blue-green moves traffic with it (it gets the slot in $DEPLOY_SLOT)');
+        if (!slots.length)
+            throw missing('slots', 'blue-green needs the two slots and their own health URLs, e.g. {blue: URL, green: URL}');
+    }
+    let canarySteps = [...inputs_DEFAULTS.canarySteps];
+    if (strategy === 'canary') {
+        if (!commands.weight)
+            throw missing('weight-command', 'canary sets the share of traffic with it ($DEPLOY_WEIGHT, 0-100)');
+        if (inputs['canary-steps'])
+            canarySteps = parseCanarySteps(inputs['canary-steps'], 'Input "canary-steps"');
+        else if (file['canary-steps'] !== undefined)
+            canarySteps = parseCanarySteps(file['canary-steps'], `${runbook?.file}: deploy.canary-steps`);
+        if (!checks.length && !slots.length)
+            throw missing('health-url', 'canary monitors the error rate and latency of the public URL between steps (or give "slots")');
+    }
+    else if (inputs['canary-steps']) {
+        parseCanarySteps(inputs['canary-steps'], 'Input "canary-steps"');
+    }
+    if (strategy === 'rolling' && !checks.length)
+        throw missing('health-url', 'rolling waits for it to pass after the command (or give the environment smoke checks in the runbook file)');
+    const stepDurationMs = firstDefined(inputs['step-duration'], file['step-duration']) ?? inputs_DEFAULTS.stepDurationMs;
+    const monitorIntervalMs = inputs['monitor-interval'] ??
+        Math.max(100, Math.min(inputs_DEFAULTS.maxMonitorIntervalMs, Math.floor(stepDurationMs / 5)));
+    if (monitorIntervalMs <= 0)
+        throw new ConfigurationError('Input "monitor-interval": must be more than 0, e.g. 10s.');
+    const token = inputs.token ?? '';
+    if (!token)
+        throw missing('token', 'a GitHub token with `deployments: write` (the default is ${{ github.token }})');
+    return {
+        environment: inputs.environment,
+        version: inputs.version,
+        strategy,
+        provider: inputs.provider ?? 'command',
+        commands: commands,
+        workingDirectory: external_node_path_default().resolve(ctx.workspace || '.', inputs['working-directory'] ?? '.'),
+        checks: nameChecks(checks),
+        slots,
+        canarySteps,
+        stepDurationMs,
+        monitorIntervalMs,
+        maxErrorRate: firstDefined(inputs['max-error-rate'], file['max-error-rate']) ?? inputs_DEFAULTS.maxErrorRate,
+        maxP95Ms: firstDefined(inputs['max-p95'], file['max-p95']),
+        healthTimeoutMs: firstDefined(inputs.timeout, file.timeout) ?? inputs_DEFAULTS.healthTimeoutMs,
+        requestTimeoutMs: inputs['request-timeout'] ?? inputs_DEFAULTS.requestTimeoutMs,
+        commandTimeoutMs: inputs['command-timeout'] ?? inputs_DEFAULTS.commandTimeoutMs,
+        autoRollback: inputs['auto-rollback'] ?? true,
+        force: inputs.force ?? false,
+        environmentUrl: firstDefined(inputs['environment-url'], file['environment-url'], env?.url),
+        ref: inputs.ref ?? ctx.sha,
+        productionEnvironment: inputs['production-environment'],
+        transientEnvironment: inputs['transient-environment'],
+        requiredContexts: inputs['required-contexts'] ?? [],
+        token,
+        runbookFile: env ? runbook?.file : undefined,
+        backup: inputs.backup
+            ? parseBackupHandoff(inputs.backup, {
+                inputName: 'backup',
+                environment: inputs.environment,
+                workspace: ctx.workspace,
+                runId: ctx.runId,
+                artifact: inputs['backup-artifact'],
+                artifactInputName: 'backup-artifact',
+            })
+            : undefined,
+    };
+}
+/**
+ * Everything local a deploy needs, checked before the GitHub deployment is created: the working directory exists,
+ * is a directory and can be entered, and bash (which runs the commands) is on PATH. A deploy that cannot run its
+ * commands must not leave a deployment behind, nor claim that traffic moved.
+ */
+function checkLocalPreconditions(config, env) {
+    const dir = config.workingDirectory;
+    const nothing = 'Nothing was done: no deployment was created and no command ran.';
+    let st;
+    try {
+        st = (0,external_node_fs_namespaceObject.statSync)(dir);
+    }
+    catch (e) {
+        const code = e.code;
+        throw new ConfigurationError(`Input "working-directory": ${JSON.stringify(dir)} ${code === 'ENOENT' ? 'does not exist' : `cannot be read (${code ?? String(e)})`}. ${nothing}`, 'Give a directory that exists in the job (relative paths are relative to the workspace), e.g. after actions/checkout.');
+    }
+    if (!st.isDirectory())
+        throw new ConfigurationError(`Input "working-directory": ${JSON.stringify(dir)} is a file, not a directory. ${nothing}`);
+    try {
+        (0,external_node_fs_namespaceObject.accessSync)(dir, external_node_fs_namespaceObject.constants.X_OK);
+    }
+    catch {
+        throw new ConfigurationError(`Input "working-directory": ${JSON.stringify(dir)} cannot be entered by this job's user (no search permission). ${nothing}`);
+    }
+    const bash = (env.PATH ?? '')
+        .split((external_node_path_default()).delimiter)
+        .filter(Boolean)
+        .map((d) => external_node_path_default().join(d, 'bash'))
+        .find((f) => {
+        try {
+            (0,external_node_fs_namespaceObject.accessSync)(f, external_node_fs_namespaceObject.constants.X_OK);
+            return (0,external_node_fs_namespaceObject.statSync)(f).isFile();
+        }
+        catch {
+            return false;
+        }
+    });
+    if (!bash)
+        throw new ConfigurationError(`bash was not found on PATH (${JSON.stringify(env.PATH ?? '')}): the deploy commands run with bash, as run: steps do. ${nothing}`, 'Install bash on the runner (or use an image that has it), or fix PATH for this step.');
+}
+
+;// CONCATENATED MODULE: ./src/shared/deployments/provider.ts
+/** An operation failed; the message says which, how, and the last output. */
+class ProviderError extends Error {
+    cancelled;
+    name = 'ProviderError';
+    constructor(message, cancelled = false) {
+        super(message);
+        this.cancelled = cancelled;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/shared/deployments/providers/command.ts
+/**
+ * The `command` provider: each operation runs the user's own shell command (written in the workflow or the
+ * runbook file, like a `run:` step) with what it needs in the environment, never spliced into the script:
+ *
+ *   DEPLOY_VERSION           the version this run deploys
+ *   DEPLOY_PREVIOUS_VERSION  the version it replaces (what a rollback puts back); empty on a first deploy
+ *   DEPLOY_ENVIRONMENT       the environment name
+ *   DEPLOY_SLOT              the slot the operation is about (blue-green, canary); empty for rolling
+ *   DEPLOY_WEIGHT            percent of traffic for DEPLOY_SLOT (weight-command); 100 for switch-command
+ *   DEPLOY_OPERATION         deploy, switch, weight or rollback
+ */
+
+
+const INPUT_OF = {
+    deploy: 'command',
+    switch: 'switch-command',
+    weight: 'weight-command',
+    rollback: 'rollback-command',
+};
+class CommandProvider {
+    commands;
+    workingDirectory;
+    ctx;
+    name = 'command';
+    constructor(commands, workingDirectory, ctx) {
+        this.commands = commands;
+        this.workingDirectory = workingDirectory;
+        this.ctx = ctx;
+    }
+    deploy(release, slot, o) {
+        return this.run('deploy', release, { slot }, o);
+    }
+    switchTraffic(release, slot, o) {
+        return this.run('switch', release, { slot, weight: 100 }, o);
+    }
+    setWeight(release, slot, weight, o) {
+        return this.run('weight', release, { slot, weight }, o);
+    }
+    rollback(release, o) {
+        return this.run('rollback', release, {}, o);
+    }
+    canRollback() {
+        return this.commands.rollback !== undefined;
+    }
+    describe(op) {
+        const script = this.commands[op];
+        return script === undefined ? undefined : `${INPUT_OF[op]} \`${script}\``;
+    }
+    /** Environment variables an operation gets; exported for the README table's test. */
+    static env(op, release, at) {
+        return {
+            DEPLOY_VERSION: release.version,
+            DEPLOY_PREVIOUS_VERSION: release.previousVersion ?? '',
+            DEPLOY_ENVIRONMENT: release.environment,
+            DEPLOY_SLOT: at.slot ?? '',
+            DEPLOY_WEIGHT: at.weight === undefined ? '' : String(at.weight),
+            DEPLOY_OPERATION: op,
+        };
+    }
+    async run(op, release, at, o) {
+        const script = this.commands[op];
+        if (script === undefined)
+            throw new ProviderError(`no ${INPUT_OF[op]} is configured, so the ${op} step cannot run`);
+        const { command, args } = shellCommand(script);
+        const env = CommandProvider.env(op, release, at);
+        this.ctx.log.info(`$ ${script}   (${Object.entries(env)
+            .filter(([, v]) => v !== '')
+            .map(([k, v]) => `${k}=${v}`)
+            .join(' ')})`);
+        const r = await this.ctx.exec({
+            command,
+            args,
+            cwd: this.workingDirectory,
+            env,
+            timeoutMs: o.timeoutMs,
+            signal: o.signal,
+            onLine: (line) => this.ctx.log.info(`  ${line}`),
+        });
+        if (r.exitCode === 0 && !r.aborted && !r.timedOut)
+            return;
+        const last = tail(`${r.stdout}\n${r.stderr}`, 5);
+        throw new ProviderError(`${INPUT_OF[op]} \`${script}\` ${describeExit(r, o.timeoutMs)}` +
+            (last ? `; last output:\n${last}` : ''), r.aborted);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/shared/deployments/providers/index.ts
+
+function createProvider(config, ctx) {
+    switch (config.provider) {
+        case 'command':
+            return new CommandProvider(config.commands, config.workingDirectory, ctx);
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/deploy/summary.ts

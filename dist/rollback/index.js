@@ -34746,7 +34746,7 @@ function spacingGroup(spacingMs) {
  * times while `retry-after` is under `maxRetryAfterSeconds`, logging what it
  * waits for; otherwise give up with an error that says why).
  */
-function createOctokit(options) {
+function github_createOctokit(options) {
     const { token, baseUrl = process.env.GITHUB_API_URL ?? 'https://api.github.com', userAgent = 'deploy-runbook', log = actionsLog, retries = 3, maxRetryAfterSeconds = 60, retryAfterBaseMs = 1000, writeSpacingMs = 1000, requestTimeoutMs = 30_000, } = options;
     const onLimit = (kind) => (retryAfter, request, _octokit, retryCount) => {
         const what = `${request.method} ${request.url}`;
@@ -34855,7 +34855,7 @@ function payloadObject(payload) {
         : {};
 }
 /** Deployment operations for one repository. */
-class Deployments {
+class github_Deployments {
     octokit;
     target;
     log;
@@ -35151,14 +35151,14 @@ function backupOf(v) {
 const LABEL_COLORS = { incident: 'b60205', rollback: 'd93f0b' };
 function githubRecords(config, ctx, o = {}) {
     ctx.secrets.add(config.token);
-    const octokit = createOctokit({
+    const octokit = github_createOctokit({
         token: config.token,
         baseUrl: ctx.repo.apiUrl,
         log: ctx.log,
         ...o,
     });
     const repo = { owner: ctx.repo.owner, repo: ctx.repo.repo };
-    const deployments = new Deployments(octokit, { ...repo, log: ctx.log });
+    const deployments = new github_Deployments(octokit, { ...repo, log: ctx.log });
     const call = async (what, permission, notFound, fn) => {
         try {
             return await fn();
@@ -35192,6 +35192,7 @@ function githubRecords(config, ctx, o = {}) {
                     const { data: statuses } = await call(`Reading the statuses of deployment ${d.id}`, 'deployments=read', `deployment ${d.id} was`, () => octokit.rest.repos.listDeploymentStatuses({ ...repo, deployment_id: d.id, per_page: 100 }));
                     const successes = statuses.filter((st) => st.state === 'success');
                     entry.state = statuses[0]?.state ?? 'pending';
+                    entry.description = statuses[0]?.description ?? undefined;
                     entry.succeeded = successes.length > 0;
                     entry.succeededAt = successes.at(-1)?.created_at;
                     entry.statusesRead = true;
@@ -35470,6 +35471,91 @@ async function waitHealthy(what, checks, config, ctx) {
     return outcomes.map((o) => `${o.name}: ${o.status} in ${o.latencyMs} ms`).join(', ');
 }
 
+;// CONCATENATED MODULE: ./src/shared/deployments/records.ts
+
+
+/** What deploy stores in the deployment payload, and reads back from the last successful one. */
+/**
+ * How a deployment's final status description starts when traffic moved to it and could not be moved back (no
+ * automatic rollback, or the rollback failed): GitHub still shows the previous deployment as the last success,
+ * but traffic may be on this one. The rollback action reads it to take this deployment as the current one.
+ */
+const STRANDED_PREFIX = 'NEEDS A HUMAN: ';
+/**
+ * A string read back from a GitHub payload. Anyone with write access can store anything there; a value with
+ * control characters (a line break followed by a workflow command) is not a version or slot we wrote: ignore it.
+ */
+const records_str = (v) => typeof v === 'string' && v !== '' && !CONTROL_CHARS.test(v) ? v : undefined;
+function payloadVersion(payload) {
+    let p = payload;
+    if (typeof p === 'string') {
+        try {
+            p = JSON.parse(p);
+        }
+        catch {
+            return undefined;
+        }
+    }
+    return p && typeof p === 'object' ? records_str(p.version) : undefined;
+}
+function records_githubRecords(config, ctx, o = {}) {
+    ctx.secrets.add(config.token);
+    const octokit = createOctokit({
+        token: config.token,
+        baseUrl: ctx.repo.apiUrl,
+        log: ctx.log,
+        ...o,
+    });
+    const deployments = new Deployments(octokit, {
+        owner: ctx.repo.owner,
+        repo: ctx.repo.repo,
+        log: ctx.log,
+    });
+    return {
+        async survey(environment) {
+            const s = await deployments.survey(environment);
+            const last = s.lastSuccessful;
+            return {
+                previous: last && {
+                    id: last.deployment.id,
+                    version: records_str(last.payload.version),
+                    slot: records_str(last.payload.slot),
+                },
+                running: s.inProgress.map(({ deployment: d, status }) => ({
+                    id: d.id,
+                    ref: d.ref,
+                    version: payloadVersion(d.payload),
+                    state: status?.state ?? 'pending',
+                    createdAt: d.created_at,
+                    creator: d.creator?.login,
+                })),
+            };
+        },
+        async create(config, payload) {
+            const d = await deployments.create({
+                ref: config.ref,
+                environment: config.environment,
+                task: 'deploy',
+                payload: { ...payload },
+                description: `${payload.version} (${payload.strategy})`,
+                autoMerge: false,
+                requiredContexts: config.requiredContexts,
+                productionEnvironment: config.productionEnvironment,
+                transientEnvironment: config.transientEnvironment,
+            });
+            return d.id;
+        },
+        async setStatus(id, state, description, environmentUrl) {
+            await deployments.setStatus(id, {
+                state,
+                description,
+                environmentUrl,
+                logUrl: ctx.repo.runUrl || undefined,
+            });
+        },
+    };
+}
+
 ;// CONCATENATED MODULE: ./src/rollback/plan.ts
 /**
  * What a rollback will do, worked out from the environment's deployment history alone (no request, no
@@ -35477,6 +35563,7 @@ async function waitHealthy(what, checks, config, ctx) {
  * the idle slot that still runs the target, redeploy the target to the idle slot first, or run the rolling
  * rollback. Refusals are ConfigurationErrors naming the input and the versions known; nothing was changed.
  */
+
 
 const known = (h) => [...new Set(h.filter((d) => d.succeeded && d.version).map((d) => d.version))].join(', ') || 'none';
 /** Whether the history read so far (newest first) names the current deployment and the target: stop reading. */
@@ -35493,7 +35580,15 @@ function enoughHistory(toVersion) {
 }
 function makePlan(config, history) {
     const env = config.environment;
-    const currentIdx = history.findIndex((d) => d.state === 'success');
+    const successIdx = history.findIndex((d) => d.state === 'success');
+    // A newer deployment whose traffic move could not be undone (deploy says so in its final status) is what is
+    // serving, or part of it, whatever GitHub shows as the last success.
+    const strandedIdx = history.findIndex((d, i) => (successIdx === -1 || i < successIdx) &&
+        d.task !== 'deploy:rollback' &&
+        (d.state === 'failure' || d.state === 'error') &&
+        (d.description ?? '').startsWith(STRANDED_PREFIX) &&
+        d.version !== undefined);
+    const currentIdx = strandedIdx !== -1 && successIdx !== -1 ? strandedIdx : successIdx;
     const current = history[currentIdx];
     if (!current)
         throw new ConfigurationError(`Input "environment": no deployment of ${env} is live (none has success as its latest status` +

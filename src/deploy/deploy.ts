@@ -11,7 +11,12 @@ import { describeWindow, logRounds, monitor, type MonitorResult } from '../core/
 import type { DeployConfig } from './inputs.js';
 import { waitHealthy } from '../shared/deployments/health.js';
 import type { OperationOptions, Provider, Release } from '../shared/deployments/provider.js';
-import type { DeploymentRecords, DeployPayload, RunningDeployment } from '../shared/deployments/records.js';
+import {
+  STRANDED_PREFIX,
+  type DeploymentRecords,
+  type DeployPayload,
+  type RunningDeployment,
+} from '../shared/deployments/records.js';
 import { strategies } from './strategies/index.js';
 import type { StrategyRun, Undo } from './strategies/types.js';
 import { timeline, PhaseFailure, type Phase } from '../shared/deployments/timeline.js';
@@ -237,7 +242,7 @@ export async function deploy(config: DeployConfig, ctx: Ctx, deps: DeployDeps): 
     report.slot = targetSlot ?? report.slot;
     report.needsHuman = needsHumanMessage(config, report, provider, `it was not rolled back: ${why}`);
     state = report.cancelled ? 'error' : 'failure';
-    description = `${config.version}: ${failed}; NOT rolled back (${why}); needs a human`;
+    description = `${STRANDED_PREFIX}${config.version}: ${failed}; NOT rolled back (${why}); needs a human`;
   } else {
     const undoRun = currentUndo.run.bind(currentUndo);
     const grace = report.cancelled ? (deps.cancelGraceMs ?? 5000) : config.commandTimeoutMs;
@@ -265,7 +270,7 @@ export async function deploy(config: DeployConfig, ctx: Ctx, deps: DeployDeps): 
       report.slot = targetSlot ?? report.slot;
       report.needsHuman = needsHumanMessage(config, report, provider, `the rollback failed: ${reason}`);
       state = 'error';
-      description = `${config.version}: ${failed}, and the ROLLBACK FAILED; environment needs a human`;
+      description = `${STRANDED_PREFIX}${config.version}: ${failed}, and the ROLLBACK FAILED; environment needs a human`;
     }
   }
   await post(state, description);

@@ -37,6 +37,8 @@ export interface HistoryEntry {
   statusesRead: boolean;
   /** When it first succeeded. */
   succeededAt?: string;
+  /** The latest status's description. */
+  description?: string;
   createdAt: string;
   creator?: string;
   runUrl?: string;
@@ -159,6 +161,7 @@ export function githubRecords(
           );
           const successes = statuses.filter((st) => st.state === 'success');
           entry.state = statuses[0]?.state ?? 'pending';
+          entry.description = statuses[0]?.description ?? undefined;
           entry.succeeded = successes.length > 0;
           entry.succeededAt = successes.at(-1)?.created_at;
           entry.statusesRead = true;

@@ -7,6 +7,7 @@
 import { ConfigurationError } from '../core/errors.js';
 import type { HistoryEntry, PayloadBackup } from './github.js';
 import type { RollbackConfig } from './inputs.js';
+import { STRANDED_PREFIX } from '../shared/deployments/records.js';
 
 export type Method = 'switch-back' | 'redeploy-and-switch' | 'rolling';
 
@@ -40,7 +41,18 @@ export function enoughHistory(toVersion: string | undefined): (h: HistoryEntry[]
 
 export function makePlan(config: RollbackConfig, history: HistoryEntry[]): Plan {
   const env = config.environment;
-  const currentIdx = history.findIndex((d) => d.state === 'success');
+  const successIdx = history.findIndex((d) => d.state === 'success');
+  // A newer deployment whose traffic move could not be undone (deploy says so in its final status) is what is
+  // serving, or part of it, whatever GitHub shows as the last success.
+  const strandedIdx = history.findIndex(
+    (d, i) =>
+      (successIdx === -1 || i < successIdx) &&
+      d.task !== 'deploy:rollback' &&
+      (d.state === 'failure' || d.state === 'error') &&
+      (d.description ?? '').startsWith(STRANDED_PREFIX) &&
+      d.version !== undefined,
+  );
+  const currentIdx = strandedIdx !== -1 && successIdx !== -1 ? strandedIdx : successIdx;
   const current = history[currentIdx];
   if (!current)
     throw new ConfigurationError(

@@ -7,6 +7,7 @@ import type { Provider } from '../../src/shared/deployments/provider.js';
 import type { HistoryEntry, RollbackRecords } from '../../src/rollback/github.js';
 import { getInputs, inputSchema, resolveConfig, type RollbackConfig } from '../../src/rollback/inputs.js';
 import { enoughHistory, makePlan } from '../../src/rollback/plan.js';
+import { STRANDED_PREFIX } from '../../src/shared/deployments/records.js';
 import { rollback } from '../../src/rollback/rollback.js';
 import { incidentIssue } from '../../src/rollback/summary.js';
 
@@ -165,6 +166,35 @@ describe('rollback plan', () => {
       d('v1', { slot: 'blue', statusesRead: false, succeeded: false }),
     ];
     assert.equal(makePlan(config(BG), h).method, 'redeploy-and-switch');
+  });
+
+  it('a newer deploy that could not undo its traffic move is taken as current (GitHub still shows the older success)', () => {
+    const h = [
+      d('v3', {
+        state: 'error',
+        succeeded: false,
+        slot: 'blue',
+        description: `${STRANDED_PREFIX}v3: public health failed, and the ROLLBACK FAILED; environment needs a human`,
+      }),
+      d('v2', { state: 'success', slot: 'green' }),
+      d('v1', { slot: 'blue' }),
+    ];
+    const p = makePlan(config(BG), h);
+    assert.equal(p.current.version, 'v3');
+    assert.equal(p.target.version, 'v2');
+    assert.equal(p.method, 'switch-back', 'green still runs v2: traffic goes back there');
+    assert.equal(p.slot, 'green');
+    // A failure that never moved traffic (or was rolled back) leaves the last success as current.
+    const moved = [
+      d('v3', {
+        state: 'failure',
+        succeeded: false,
+        slot: 'blue',
+        description: 'v3: deploy failed; traffic never moved',
+      }),
+      ...h.slice(1),
+    ];
+    assert.equal(makePlan(config(BG), moved).current.version, 'v2');
   });
 
   it('canary without a switch-command moves traffic with the weight command', () => {

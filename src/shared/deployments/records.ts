@@ -10,6 +10,13 @@ import type { DeploymentSettings as DeployConfig, StrategyName } from './setting
 import { CONTROL_CHARS } from '../../core/safe-line.js';
 
 /** What deploy stores in the deployment payload, and reads back from the last successful one. */
+/**
+ * How a deployment's final status description starts when traffic moved to it and could not be moved back (no
+ * automatic rollback, or the rollback failed): GitHub still shows the previous deployment as the last success,
+ * but traffic may be on this one. The rollback action reads it to take this deployment as the current one.
+ */
+export const STRANDED_PREFIX = 'NEEDS A HUMAN: ';
+
 export interface DeployPayload {
   version: string;
   strategy: StrategyName;
