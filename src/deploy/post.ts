@@ -1,3 +1,3 @@
-import { runPost } from './cleanup.js';
+import { runClosePost } from '../shared/deployments/close.js';
 
-void runPost();
+void runClosePost({ step: 'deploy', kind: 'deployment' });

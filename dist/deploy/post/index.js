@@ -10096,54 +10096,55 @@ async function tagsAt(octokit, target, sha, prefix = '') {
     return names;
 }
 
-;// CONCATENATED MODULE: ./src/deploy/cleanup.ts
+;// CONCATENATED MODULE: ./src/shared/deployments/close.ts
 /**
- * deploy's post step (runs after the job, also after a cancel or a crash): a deployment must never stay
- * `in_progress` once the job is over. If the main step recorded a final state, there is nothing to do (no API
- * call); otherwise read the deployment's latest status and, if it is still running, mark it `error`.
+ * The post step deploy and rollback share (it runs after the job, also after a cancel or a crash): a deployment
+ * must never stay `in_progress` once the job is over. If the main step recorded a final state there is nothing to
+ * do (no API call); otherwise read the deployment's latest status and, if it is still running, mark it `error`.
  */
 
 
 
 
-async function cleanup(ctx, state, token) {
+async function closeLeftDeployment(ctx, state, token, w) {
     ctx.secrets.add(token);
+    const Kind = w.kind[0].toUpperCase() + w.kind.slice(1);
     if (!state.deploymentId) {
-        ctx.log.info('No deployment was created by the deploy step; nothing to close.');
+        ctx.log.info(`No ${w.kind} was created by the ${w.step} step; nothing to close.`);
         return;
     }
     const id = Number(state.deploymentId);
     if (state.final && state.final !== 'in_progress') {
-        ctx.log.info(`Deployment #${id} was closed by the deploy step (${state.final}); nothing to do.`);
+        ctx.log.info(`${Kind} #${id} was closed by the ${w.step} step (${state.final}); nothing to do.`);
         return;
     }
     const log = ctx.log;
     const octokit = createOctokit({ token, baseUrl: ctx.repo.apiUrl, log });
     const deployments = new Deployments(octokit, { owner: ctx.repo.owner, repo: ctx.repo.repo, log });
-    const latest = await deployments.latestStatus(id);
-    const current = latest?.state ?? 'pending';
+    const current = (await deployments.latestStatus(id))?.state ?? 'pending';
     if (!['in_progress', 'queued', 'pending'].includes(current)) {
-        ctx.log.info(`Deployment #${id} is ${current}; nothing to do.`);
+        ctx.log.info(`${Kind} #${id} is ${current}; nothing to do.`);
         return;
     }
     await deployments.setStatus(id, {
         state: 'error',
-        description: 'The job ended with this deployment still in progress (cancelled or runner lost): check the environment',
+        description: `The job ended with this ${w.kind} still in progress (cancelled or runner lost): check the environment`,
         logUrl: ctx.repo.runUrl || undefined,
     });
-    ctx.log.warning(`Deployment #${id} was still ${current} after the job ended (the job was cancelled or the runner was lost ` +
-        `before the deploy step finished); marked it error. Check which version and slot the environment is serving.`);
+    ctx.log.warning(`${Kind} #${id} was still ${current} after the job ended; marked it error (the job was cancelled or the runner ` +
+        `was lost before the ${w.step} step finished). Check which version and slot the environment is serving.`);
 }
-const runPost = () => runAction('deploy (post)', async (ctx) => {
+/** The post entry point: the state the main step saved, the step's token. */
+const runClosePost = (w) => runAction(`${w.step} (post)`, async (ctx) => {
     try {
-        await cleanup(ctx, { deploymentId: getState('deployment-id'), final: getState('deployment-final') }, getInput('token'));
+        await closeLeftDeployment(ctx, { deploymentId: getState('deployment-id'), final: getState('deployment-final') }, getInput('token'), w);
     }
     catch (e) {
-        throw new Error(`could not close the deployment: ${errorMessage(e)}`, { cause: e });
+        throw new Error(`could not close the ${w.kind}: ${errorMessage(e)}`, { cause: e });
     }
 });
 
 ;// CONCATENATED MODULE: ./src/deploy/post.ts
 
-void runPost();
+void runClosePost({ step: 'deploy', kind: 'deployment' });
 

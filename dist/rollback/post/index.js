@@ -10096,24 +10096,26 @@ async function tagsAt(octokit, target, sha, prefix = '') {
     return names;
 }
 
-;// CONCATENATED MODULE: ./src/rollback/cleanup.ts
+;// CONCATENATED MODULE: ./src/shared/deployments/close.ts
 /**
- * rollback's post step: the rollback deployment must never stay `in_progress` once the job is over. If the main
- * step recorded a final state, nothing to do (no API call); otherwise mark a still-running deployment `error`.
+ * The post step deploy and rollback share (it runs after the job, also after a cancel or a crash): a deployment
+ * must never stay `in_progress` once the job is over. If the main step recorded a final state there is nothing to
+ * do (no API call); otherwise read the deployment's latest status and, if it is still running, mark it `error`.
  */
 
 
 
 
-async function cleanup(ctx, state, token) {
+async function closeLeftDeployment(ctx, state, token, w) {
     ctx.secrets.add(token);
+    const Kind = w.kind[0].toUpperCase() + w.kind.slice(1);
     if (!state.deploymentId) {
-        ctx.log.info('No rollback deployment was created; nothing to close.');
+        ctx.log.info(`No ${w.kind} was created by the ${w.step} step; nothing to close.`);
         return;
     }
     const id = Number(state.deploymentId);
     if (state.final && state.final !== 'in_progress') {
-        ctx.log.info(`Rollback deployment #${id} was closed by the rollback step (${state.final}); nothing to do.`);
+        ctx.log.info(`${Kind} #${id} was closed by the ${w.step} step (${state.final}); nothing to do.`);
         return;
     }
     const log = ctx.log;
@@ -10121,26 +10123,28 @@ async function cleanup(ctx, state, token) {
     const deployments = new Deployments(octokit, { owner: ctx.repo.owner, repo: ctx.repo.repo, log });
     const current = (await deployments.latestStatus(id))?.state ?? 'pending';
     if (!['in_progress', 'queued', 'pending'].includes(current)) {
-        ctx.log.info(`Rollback deployment #${id} is ${current}; nothing to do.`);
+        ctx.log.info(`${Kind} #${id} is ${current}; nothing to do.`);
         return;
     }
     await deployments.setStatus(id, {
         state: 'error',
-        description: 'The job ended with this rollback still in progress (cancelled or runner lost): check the environment',
+        description: `The job ended with this ${w.kind} still in progress (cancelled or runner lost): check the environment`,
         logUrl: ctx.repo.runUrl || undefined,
     });
-    ctx.log.warning(`Rollback deployment #${id} was still ${current} after the job ended; marked it error. Check which version and slot the environment is serving.`);
+    ctx.log.warning(`${Kind} #${id} was still ${current} after the job ended; marked it error (the job was cancelled or the runner ` +
+        `was lost before the ${w.step} step finished). Check which version and slot the environment is serving.`);
 }
-const runPost = () => runAction('rollback (post)', async (ctx) => {
+/** The post entry point: the state the main step saved, the step's token. */
+const runClosePost = (w) => runAction(`${w.step} (post)`, async (ctx) => {
     try {
-        await cleanup(ctx, { deploymentId: getState('deployment-id'), final: getState('deployment-final') }, getInput('token'));
+        await closeLeftDeployment(ctx, { deploymentId: getState('deployment-id'), final: getState('deployment-final') }, getInput('token'), w);
     }
     catch (e) {
-        throw new Error(`could not close the rollback deployment: ${errorMessage(e)}`, { cause: e });
+        throw new Error(`could not close the ${w.kind}: ${errorMessage(e)}`, { cause: e });
     }
 });
 
 ;// CONCATENATED MODULE: ./src/rollback/post.ts
 
-void runPost();
+void runClosePost({ step: 'rollback', kind: 'rollback deployment' });
 
