@@ -8,7 +8,9 @@
  *   GET /flaky/<key>/<n>     503 for the first <n> requests with that key, then 200
  *   GET /status/<code>       that status
  *   GET /every/<n>           500 on every n-th request, else 200 (for error-rate windows)
+ *   GET /checkout            200 {"ok":true,...}: a feature page, for checks beyond /health
  *   ANY /echo                200 with the method, headers and body it got, as JSON
+ *   GET /<path in `brokenPaths`>  500 (a release whose health is fine but a feature is broken)
  * `delayMs` delays every response; `set()` changes behaviour while running.
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
@@ -18,6 +20,8 @@ export interface AppOptions {
   version?: string;
   delayMs?: number;
   failing?: boolean;
+  /** Paths (e.g. `/checkout`) that answer 500 while `/health` stays healthy. */
+  brokenPaths?: string[];
   port?: number;
 }
 
@@ -54,6 +58,11 @@ export async function startHttpApp(options: AppOptions = {}): Promise<HttpApp> {
         body,
       });
       const parts = url.pathname.split('/').filter(Boolean);
+      if (opts.brokenPaths?.includes(url.pathname))
+        return setTimeout(() => {
+          res.writeHead(500, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ error: 'internal error', version: opts.version }));
+        }, opts.delayMs ?? 0);
       const count = (key: string) => {
         const n = (counters.get(key) ?? 0) + 1;
         counters.set(key, n);
@@ -95,6 +104,8 @@ export async function startHttpApp(options: AppOptions = {}): Promise<HttpApp> {
             ? send(500, { error: 'boom', n })
             : send(200, { ok: true, n });
         }
+        case 'checkout':
+          return send(200, { ok: true, version: opts.version });
         case 'echo':
           return send(200, { method: req.method, headers: req.headers, body });
         default:

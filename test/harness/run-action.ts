@@ -29,6 +29,8 @@ export interface RunOptions {
   env?: Record<string, string | undefined>;
   /** Working directory = GITHUB_WORKSPACE; default a fresh temp directory. */
   workspace?: string;
+  /** RUNNER_TEMP, shared by a job's steps; default a fresh temp directory. */
+  runnerTemp?: string;
   /** Which entry: main (default) or post (reads the state the main run saved). */
   phase?: 'main' | 'post';
   /** STATE_* for a post phase; defaults to the state the given previous result saved. */
@@ -116,7 +118,7 @@ function unescapeCommand(s: string): string {
 }
 
 /** Consume `::command props::message` lines as the runner does. */
-function processWorkflowCommands(stdout: string): {
+export function processWorkflowCommands(stdout: string): {
   log: string;
   masks: string[];
   annotations: Annotation[];
@@ -164,9 +166,9 @@ export async function runAction(action: string, opts: RunOptions = {}): Promise<
   if (!entry) throw new Error(`${action} has no ${phase} entry`);
 
   const base = mkdtempSync(path.join(tmpdir(), `action-${action}-`));
-  const runnerTemp = path.join(base, 'runner-temp');
+  const runnerTemp = opts.runnerTemp ?? path.join(base, 'runner-temp');
   const files = path.join(base, 'files');
-  mkdirSync(runnerTemp);
+  mkdirSync(runnerTemp, { recursive: true });
   mkdirSync(files);
   const workspace = opts.workspace ?? path.join(base, 'workspace');
   mkdirSync(workspace, { recursive: true });

@@ -2,7 +2,8 @@
  * The two app instances (slots `blue` and `green`) the deploy tests, bench and demo deploy to: real HTTP
  * servers (test/harness/http-app.ts) plus a small control server on 127.0.0.1 that the tests' deploy
  * commands call through test/harness/app-ctl.mjs, so the action's `command` really changes what a slot runs.
- * A version listed in `broken` answers its health check 503; one in `slow` answers after that many ms.
+ * A version listed in `broken` answers its health check 503; one in `slow` answers after that many ms; one in
+ * `bugs` is healthy but answers 500 on the paths listed for it.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -16,6 +17,8 @@ export interface SlotsOptions {
   versions?: Record<string, string>;
   broken?: string[];
   slow?: Record<string, number>;
+  /** Versions whose health is fine but these paths answer 500 (a bug only real traffic finds). */
+  bugs?: Record<string, string[]>;
 }
 
 export interface Slots {
@@ -36,7 +39,12 @@ export async function startSlots(o: SlotsOptions = {}): Promise<Slots> {
   const broken = new Set(o.broken ?? []);
   const apps: Record<string, HttpApp> = {};
   const current: Record<string, string> = {};
-  const behaviour = (v: string) => ({ version: v, failing: broken.has(v), delayMs: o.slow?.[v] ?? 0 });
+  const behaviour = (v: string) => ({
+    version: v,
+    failing: broken.has(v),
+    delayMs: o.slow?.[v] ?? 0,
+    brokenPaths: o.bugs?.[v] ?? [],
+  });
   for (const [slot, v] of Object.entries(versions)) {
     apps[slot] = await startHttpApp(behaviour(v));
     current[slot] = v;
