@@ -26,6 +26,8 @@ export interface PayloadBackup {
 export interface HistoryEntry {
   id: number;
   task: string;
+  /** The commit it deployed: a rollback deployment points at its target's commit, the code that runs again. */
+  sha?: string;
   version?: string;
   slot?: string;
   strategy?: string;
@@ -141,6 +143,7 @@ export function githubRecords(
         const entry: HistoryEntry = {
           id: d.id,
           task: d.task,
+          sha: d.sha,
           version: str(p.version),
           slot: str(p.slot),
           strategy: str(p.strategy),

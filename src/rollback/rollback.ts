@@ -140,7 +140,9 @@ export async function rollback(
   const id = await timed(
     'create deployment',
     () =>
-      deps.records.create(config, {
+      // The rollback deployment points at the target's commit: "what is live" (the release plan, the next
+      // deploy's previous version, the records' changes) reads the code that runs from it.
+      deps.records.create(target.deployment?.sha ? { ...config, ref: target.deployment.sha } : config, {
         version: target.version,
         slot: plan.slot,
         rollback_of: current.id,
@@ -315,14 +317,16 @@ export async function rollback(
   const took = formatDuration(clock.now() - started);
   const by = ctx.repo.actor ? ` by @${ctx.repo.actor}` : '';
   if (report.status === 'success') {
-    await post(
-      'success',
-      `${target.version} is live again${report.slot ? ` on ${report.slot}` : ''} (rolled back from ${current.version} in ${took})`,
-    );
+    // The rolled-back deployment first: its inactive status carries the reason. Posted after the success,
+    // GitHub's auto_inactive would already have added a bare one, and the deployment would show two.
     await post(
       'inactive',
       `rolled back to ${target.version}${by}: ${config.reason || 'no reason given'}`,
       current.id,
+    );
+    await post(
+      'success',
+      `${target.version} is live again${report.slot ? ` on ${report.slot}` : ''} (rolled back from ${current.version} in ${took})`,
     );
   } else {
     await post(

@@ -1,31 +1,128 @@
-/** The demo is the README's first command: it must keep working. Runs it as a user would and reads its output. */
+/**
+ * The demo is the README's first command: it must keep working. Runs it as a user would, reads its output, and
+ * asserts the GitHub state it leaves (DEMO_STATE_FILE): deployments per environment and their final states, one
+ * incident issue, the records, the reviewer's approval, each release's jobs.
+ */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { it } from 'node:test';
 import { ROOT } from '../harness/run-action.js';
+import type { DemoState } from '../../demo/pipeline.js';
 
-it('npm run demo rehearses the runbook and ends green', () => {
+it('npm run demo rehearses the release pipeline in order and leaves the planned GitHub state', () => {
+  const stateFile = path.join(mkdtempSync(path.join(tmpdir(), 'demo-state-')), 'state.json');
   const r = spawnSync(process.execPath, ['--import', 'tsx', 'demo/run.ts'], {
     cwd: ROOT,
     encoding: 'utf8',
     timeout: 300_000,
+    env: { ...process.env, DEMO_STATE_FILE: stateFile },
   });
   assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
-  assert.match(r.stdout, /## ✅ Dry-run on demo: 4 migrations would apply/);
-  assert.match(r.stdout, /## ✅ Applied 4 migrations on demo: version 0 → 20260104090000/);
-  assert.match(r.stdout, /backup-db: .*\.dump \(\d+ bytes, sha256 [0-9a-f]{64}\)/);
-  assert.match(r.stdout, /## ✅ v2 deployed to production \(green live\), blue-green/);
-  assert.match(r.stdout, /## ↩️ v3 rolled back on production: public health failed \(green live\)/);
-  assert.match(r.stdout, /failure +v3: public health failed; rolled back: switched traffic back to green/);
-  assert.match(r.stdout, /## ✅ Preflight passed — production/);
-  assert.match(r.stdout, /\| ✅ pass \| Code review approved \| `reviews` \| PR #1 approved by bob/);
-  assert.match(r.stdout, /## ↩️ Rolled back production: v2 → v1/);
-  assert.match(r.stdout, /exit code 0, status success, v2 → v1 on blue, .*nginx now serves v1/);
-  assert.match(r.stdout, /issue #\d+: Rollback of production: v2 → v1 \[incident, rollback\]/);
-  assert.match(r.stdout, /## ↩️ Deployment record DEP-\d{4}-\d\d-\d\d-\d{3}: production v2 \(rolled-back\)/);
-  assert.match(r.stdout, /\| Change failure rate \(%\) \| 66\.7 \|/);
-  assert.match(r.stdout, /## ✅ Smoke test passed on demo/);
-  assert.match(r.stdout, /## ❌ Smoke test failed on demo: health, version/);
-  assert.ok(!r.stdout.includes('demo-secret-token-123'), 'the secret header never reaches the output');
-  assert.doesNotMatch(r.stdout, /^❌ /m, 'every demo stage reports success');
+  const out = r.stdout;
+  const state = JSON.parse(readFileSync(stateFile, 'utf8')) as DemoState;
+
+  // The order the workflows run it in.
+  const order = [
+    '1. Staging: release.yml for v3',
+    '▶ release v3 to staging (environment staging)',
+    '2. The plan page',
+    '## Release plan: `v3` to `production`',
+    '3. The approval gate',
+    '👤 bob',
+    '▶ release v3 to production (environment production)',
+    '6. The rollback job',
+    '7. The record job',
+    'What GitHub shows now',
+  ];
+  let at = -1;
+  for (const line of order) {
+    const i = out.indexOf(line, at + 1);
+    assert.ok(i > at, `"${line}" comes after the previous stage\n${out}`);
+    at = i;
+  }
+
+  // The plan page: what is live, the change, the checklist with the staging soak.
+  assert.match(out, /Live now: `v2` \(deployment #\d+\)\. This release is \*\*ahead\*\* of it by 1 commit/);
+  assert.match(out, /Pull requests: \[#1\]/);
+  assert.match(out, /## ✅ Preflight passed — production/);
+  assert.match(out, /\| ✅ pass \| Stable on staging long enough \| `soak` \|/);
+  assert.match(
+    out,
+    /\| If monitoring fails \| the rollback job puts it back at once \(traffic goes back to `v2` on `blue`/,
+  );
+  // The release job: encrypted verified backup, the migration, blue-green, the window that caught v3.
+  assert.match(out, /\| Encryption \| ✅ age, to `age1/);
+  assert.match(out, /\| Verification \| ✅ restore: /);
+  assert.match(out, /## ✅ Applied 1 migration on production: version 20260103090000 → 20260104090000/);
+  assert.match(out, /## ✅ v3 deployed to production \(green live\), blue-green/);
+  assert.match(out, /## ❌ Smoke test failed on production: monitoring window/);
+  assert.match(out, /checkout: expected status 200, got 500/);
+  // Rollback and record.
+  assert.match(out, /## ↩️ Rolled back production: v3 → v2/);
+  assert.match(out, /## ↩️ Deployment record DEP-\d{4}-\d\d-\d\d-\d{3}: production v3 \(rolled-back\)/);
+  assert.match(out, /- @bob: approved \(production\)/);
+  assert.match(out, /\| Change failure rate \(%\) \| 33\.3 \|/);
+  assert.match(out, /nginx serves v2 on production\./);
+  assert.doesNotMatch(out, /AGE-SECRET-KEY-1/, 'the backup identity never reaches the output');
+
+  // What GitHub shows at the end.
+  const of = (env: string) => state.deployments.filter((d) => d.environment === env);
+  const final = (env: string) => of(env).map((d) => `${d.version}:${d.states.at(-1)}`);
+  assert.deepEqual(final('staging'), ['v1:inactive', 'v2:inactive', 'v3:success']);
+  assert.deepEqual(final('production'), ['v1:inactive', 'v2:inactive', 'v3:inactive', 'v2:success']);
+  const [, v2, v3, back] = of('production');
+  assert.deepEqual(
+    of('production')[2]!.states,
+    ['in_progress', 'success', 'inactive'],
+    'one inactive, with the reason',
+  );
+  assert.match(
+    v3!.description,
+    /^rolled back to v2 by @alice: v3 failed on production \(monitoring window after the deploy\)/,
+  );
+  assert.equal(back!.sha, v2!.sha, "the rollback deployment points at v2's commit");
+  assert.equal(of('staging')[2]!.sha, v3!.sha, 'staging and production released the same commit');
+
+  assert.equal(state.issues.length, 1);
+  assert.deepEqual(state.issues[0], {
+    number: state.issues[0]!.number,
+    title: 'Rollback of production: v3 → v2',
+    labels: ['incident', 'rollback'],
+    state: 'open',
+  });
+  assert.deepEqual(state.records.map((x) => [x.environment, x.version, x.status, x.stored]).sort(), [
+    ['production', 'v3', 'rolled-back', true],
+    ['staging', 'v3', 'success', false],
+  ]);
+  assert.deepEqual(state.approvals, [{ runId: 102, environment: 'production', user: 'bob' }]);
+  assert.deepEqual(
+    state.runs.map((x) => [x.environment, x.status, x.jobs]),
+    [
+      [
+        'staging',
+        'success',
+        {
+          plan: 'success',
+          'hotfix-approval': 'skipped',
+          release: 'success',
+          rollback: 'skipped',
+          record: 'success',
+        },
+      ],
+      [
+        'production',
+        'rolled-back',
+        {
+          plan: 'success',
+          'hotfix-approval': 'skipped',
+          release: 'failure',
+          rollback: 'success',
+          record: 'success',
+        },
+      ],
+    ],
+  );
 });

@@ -10,7 +10,8 @@
  *   GET /every/<n>           500 on every n-th request, else 200 (for error-rate windows)
  *   GET /checkout            200 {"ok":true,...}: a feature page, for checks beyond /health
  *   ANY /echo                200 with the method, headers and body it got, as JSON
- *   GET /<path in `brokenPaths`>  500 (a release whose health is fine but a feature is broken)
+ *   GET /<path in `brokenPaths`>  500 on every second request (a release whose health is fine but a feature
+ *                            fails intermittently: a retried check gets through, an error rate does not)
  * `delayMs` delays every response; `set()` changes behaviour while running.
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
@@ -20,7 +21,7 @@ export interface AppOptions {
   version?: string;
   delayMs?: number;
   failing?: boolean;
-  /** Paths (e.g. `/checkout`) that answer 500 while `/health` stays healthy. */
+  /** Paths (e.g. `/checkout`) that answer 500 on every second request while `/health` stays healthy. */
   brokenPaths?: string[];
   port?: number;
 }
@@ -58,16 +59,16 @@ export async function startHttpApp(options: AppOptions = {}): Promise<HttpApp> {
         body,
       });
       const parts = url.pathname.split('/').filter(Boolean);
-      if (opts.brokenPaths?.includes(url.pathname))
-        return setTimeout(() => {
-          res.writeHead(500, { 'content-type': 'application/json' });
-          res.end(JSON.stringify({ error: 'internal error', version: opts.version }));
-        }, opts.delayMs ?? 0);
       const count = (key: string) => {
         const n = (counters.get(key) ?? 0) + 1;
         counters.set(key, n);
         return n;
       };
+      if (opts.brokenPaths?.includes(url.pathname) && count(`broken:${url.pathname}`) % 2 === 0)
+        return setTimeout(() => {
+          res.writeHead(500, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ error: 'internal error', version: opts.version }));
+        }, opts.delayMs ?? 0);
       const send = (status: number, payload: unknown, extraDelay = 0) => {
         const text = typeof payload === 'string' ? payload : JSON.stringify(payload);
         setTimeout(

@@ -45,6 +45,8 @@ export async function setupRollback(
       repo: 'app',
       environment: 'production',
       task: d.task ?? 'deploy',
+      // Each release its own commit ('1111…', '2222…'): a rollback deployment must point at its target's.
+      sha: String(i + 1).repeat(40),
       created_at: new Date(base + i * 600_000).toISOString().replace(/\.\d+Z$/, 'Z'),
       payload: {
         version: d.version,

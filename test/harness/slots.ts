@@ -3,7 +3,7 @@
  * servers (test/harness/http-app.ts) plus a small control server on 127.0.0.1 that the tests' deploy
  * commands call through test/harness/app-ctl.mjs, so the action's `command` really changes what a slot runs.
  * A version listed in `broken` answers its health check 503; one in `slow` answers after that many ms; one in
- * `bugs` is healthy but answers 500 on the paths listed for it.
+ * `bugs` is healthy but answers 500 on every second request to the paths listed for it.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -17,7 +17,8 @@ export interface SlotsOptions {
   versions?: Record<string, string>;
   broken?: string[];
   slow?: Record<string, number>;
-  /** Versions whose health is fine but these paths answer 500 (a bug only real traffic finds). */
+  /** Versions whose health is fine but these paths answer 500 on every second request (a bug only real
+   * traffic finds). */
   bugs?: Record<string, string[]>;
 }
 

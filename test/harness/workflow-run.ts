@@ -453,7 +453,7 @@ async function runJob(
     }
     stepRun.log = shared.mask(stepRun.log);
     stepRun.summary = shared.mask(stepRun.summary);
-    record.summary += stepRun.summary;
+    record.summary = joinSummaries(record.summary, stepRun.summary);
     if (step.id)
       steps[step.id] = { outcome: stepRun.outcome, conclusion: stepRun.outcome, outputs: stepRun.outputs };
     if (stepRun.outcome === 'failure') {
@@ -480,7 +480,7 @@ async function runJob(
       timeoutMs,
       env: { ...githubEnv(id), ...o.env, ...p.stepEnv },
     });
-    record.summary += shared.mask(result.summary);
+    record.summary = joinSummaries(record.summary, shared.mask(result.summary));
     o.log(`  ${result.exitCode === 0 ? '✓' : '✗'} Post ${p.name}`);
   }
 
@@ -489,6 +489,9 @@ async function runJob(
   for (const [k, v] of Object.entries(job.outputs ?? {}))
     record.outputs[k] = interpolate(v, contexts, { success: !failed, failure: failed });
 }
+
+/** GitHub shows each step's summary as its own block: join them with a blank line. */
+const joinSummaries = (a: string, b: string) => (a.trim() && b.trim() ? `${a.trimEnd()}\n\n${b}` : a + b);
 
 /** A `run:` step: `bash -e {0}` (GitHub's default on Linux), its env, fresh file-command files. */
 async function runScript(

@@ -108,8 +108,12 @@ describe('rollback blue-green', () => {
       strategy: 'blue-green',
     });
     assert.deepEqual(rb.states, ['in_progress', 'success']);
+    const shaOf = (id: number) => e.fake.state.deployments.find((d) => Number(d.id) === id)?.sha;
+    assert.equal(shaOf(rb.id), shaOf(v1), "the rollback deployment points at v1's commit, the code that runs");
+    assert.notEqual(shaOf(v1), shaOf(v2));
     const bad = all.find((d) => d.id === v2)!;
     assert.equal(bad.states.at(-1), 'inactive');
+    assert.equal(bad.states.filter((x) => x === 'inactive').length, 1, 'one inactive status, with the reason');
     assert.equal(e.statuses(v2).at(-1)!.description, 'rolled back to v1 by @oncall-alice: checkout errors');
     assert.ok(all.find((d) => d.id === v1));
 
