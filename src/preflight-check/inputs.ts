@@ -7,6 +7,7 @@ import {
   bool,
   DAY,
   duration,
+  formatDuration,
   HOUR,
   MINUTE,
   httpUrl,
@@ -52,14 +53,16 @@ export type Severity = (typeof SEVERITIES)[number];
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
-const gateList = () =>
+/** Gate names; with `none`, the single word none is an empty list (an input cannot be given as empty). */
+const gateList = (o: { none?: boolean } = {}) =>
   z.string().transform((v, ctx) => {
     const names = parseList(v);
+    if (o.none && names.length === 1 && names[0]!.toLowerCase() === 'none') return [] as GateName[];
     const unknown = names.filter((n) => !(GATES as readonly string[]).includes(n));
     if (unknown.length) {
       ctx.addIssue({
         code: 'custom',
-        message: `unknown gate ${unknown.map((u) => quote(u)).join(', ')}; the gates are ${GATES.join(', ')}`,
+        message: `unknown gate ${unknown.map((u) => quote(u)).join(', ')}; the gates are ${GATES.join(', ')}${o.none ? ' (or none)' : ''}`,
       });
       return z.NEVER;
     }
@@ -141,7 +144,7 @@ const refList = () =>
 /** The settings the runbook file may also supply (keys = input names). */
 export const settingsShape = {
   gates: gateList(),
-  'warn-only': gateList(),
+  'warn-only': gateList({ none: true }),
   'ci-checks': z.string().transform(parseList),
   'ci-wait': duration({ max: 6 * HOUR }),
   'min-approvals': integer(0, 100),
@@ -182,6 +185,7 @@ export const inputSchema = z.object({
   runbook: z.string(),
   ticket: optional(safeName('a ticket reference such as CHG0031 or #123')),
   emergency: optional(bool()),
+  hotfix: optional(bool()),
   'database-url': optional(text()),
   gates: optional(settingsShape.gates),
   'warn-only': optional(settingsShape['warn-only']),
@@ -228,6 +232,17 @@ export const DEFAULTS = {
   databaseTimeoutMs: 10_000,
 } as const;
 
+/**
+ * What a hotfix (input `hotfix: true`) changes when neither an input nor the runbook's `hotfix` section says
+ * otherwise. These come before the `preflight` section; every other key falls back to it.
+ */
+export const HOTFIX_DEFAULTS = {
+  /** The seeds' abbreviated soak of 15 minutes (or the preflight soak, when that is shorter). */
+  soakMs: 15 * MINUTE,
+  /** Added to the preflight section's warn-only: a hotfix goes out whatever the windows and freezes say. */
+  warnOnly: ['window'] as readonly GateName[],
+} as const;
+
 export interface PreflightConfig {
   environment: string;
   /** The commit checked. */
@@ -259,6 +274,11 @@ export interface PreflightConfig {
   database: { url?: string; timeoutMs: number };
   protection: { requireReviewers: boolean; requireSelfReviewOff: boolean };
   runbookFile?: string;
+  /**
+   * Set for a hotfix (input `hotfix: true`): what differs from the preflight of a normal release, one line each
+   * ("soak 15m instead of 24h (hotfix)"), and where the hotfix settings came from.
+   */
+  hotfix?: { changes: string[]; section?: string };
 }
 
 export function getInputs(raw: RawInputs = readRawInputs(Object.keys(inputSchema.shape))): PreflightInputs {
@@ -267,9 +287,13 @@ export function getInputs(raw: RawInputs = readRawInputs(Object.keys(inputSchema
 
 const DURATION_KEYS = new Set(['ci-wait', 'soak', 'backup-max-age', 'health-timeout', 'database-timeout']);
 
-/** The runbook's `environments.<name>.preflight` section (validated by the runbook schema). */
-function fileSettings(runbook: LoadedRunbook | undefined): Settings {
-  const section = (runbook?.environment as { preflight?: Record<string, unknown> } | undefined)?.preflight;
+type SectionName = 'preflight' | 'hotfix';
+
+/** The runbook's `environments.<name>.<section>` (validated by the runbook schema), as settings. */
+function fileSettings(runbook: LoadedRunbook | undefined, environment: string, name: SectionName): Settings {
+  const section = (
+    runbook?.environment as Partial<Record<SectionName, Record<string, unknown>>> | undefined
+  )?.[name];
   if (!section) return {};
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(section)) {
@@ -283,7 +307,7 @@ function fileSettings(runbook: LoadedRunbook | undefined): Settings {
     const r = schema.safeParse(Array.isArray(v) ? v.map(String).join('\n') : v);
     if (!r.success)
       throw new ConfigurationError(
-        `The runbook ${runbook!.file}: environments.*.preflight.${k}: ${r.error.issues[0]?.message ?? 'invalid'}`,
+        `The runbook ${runbook!.file}: environments.${environment}.${name}.${k}: ${r.error.issues[0]?.message ?? 'invalid'}`,
       );
     out[k] = r.data;
   }
@@ -296,18 +320,71 @@ export interface ResolveContext {
   ref: string;
 }
 
-/** Merge inputs over the runbook's preflight section over the defaults, and check the result makes sense. */
+/** The runbook's settings under the inputs: `preflight`, and for a hotfix `hotfix` over it. */
+interface Layers {
+  preflight: Settings;
+  hotfix?: Settings;
+}
+
+/**
+ * Merge inputs over the runbook's preflight section over the defaults, and check the result makes sense. For a
+ * hotfix (input `hotfix: true`): inputs over the runbook's `hotfix` section over the hotfix defaults (soak,
+ * warn-only) over the `preflight` section over the defaults; a hotfix is an emergency.
+ */
 export function resolveConfig(
   inputs: PreflightInputs,
   runbook: LoadedRunbook | undefined,
   rc: ResolveContext,
 ): PreflightConfig {
-  const file = fileSettings(runbook);
+  const hotfix = inputs.hotfix ?? false;
+  if (hotfix && inputs.emergency === false)
+    throw new ConfigurationError(
+      'Input "emergency": false contradicts "hotfix: true" (a hotfix is an emergency: outside the window it needs its approvers); leave "emergency" out.',
+    );
+  const preflight = fileSettings(runbook, inputs.environment, 'preflight');
+  if (!hotfix) return build(inputs, runbook, rc, { preflight });
+  const layers: Layers = { preflight, hotfix: fileSettings(runbook, inputs.environment, 'hotfix') };
+  const config = build(inputs, runbook, rc, layers);
+  // What a normal release would have checked, to say what the hotfix changed. Settings that only make sense
+  // together with the hotfix section may not resolve without it: then the hotfix values are listed as they are.
+  let normal: PreflightConfig | undefined;
+  try {
+    normal = build(inputs, runbook, rc, { preflight });
+  } catch {
+    normal = undefined;
+  }
+  const hasSection = (runbook?.environment as { hotfix?: object } | undefined)?.hotfix !== undefined;
+  config.hotfix = {
+    changes: hotfixChanges(config, normal, inputs, layers),
+    section: hasSection ? `${runbook!.file}: environments.${inputs.environment}.hotfix` : undefined,
+  };
+  return config;
+}
+
+function build(
+  inputs: PreflightInputs,
+  runbook: LoadedRunbook | undefined,
+  rc: ResolveContext,
+  layers: Layers,
+): PreflightConfig {
+  const file = layers.preflight;
+  const hot = layers.hotfix;
+  const hotDefaults = hotfixDefaults(layers);
   const pick = <K extends keyof typeof settingsShape>(k: K): Settings[K] =>
-    firstDefined(inputs[k] as Settings[K], file[k]);
+    firstDefined(inputs[k] as Settings[K], hot?.[k], hotDefaults[k], file[k]);
+  const inLayer = (layer: Settings | undefined, k: string) =>
+    (layer as Record<string, unknown> | undefined)?.[k] !== undefined;
+  // A hotfix default (the 15m soak) does not turn a gate on by itself.
   const given = (k: keyof typeof settingsShape | 'ticket' | 'database-url') =>
-    (inputs as Record<string, unknown>)[k] !== undefined ||
-    (file as Record<string, unknown>)[k] !== undefined;
+    (inputs as Record<string, unknown>)[k] !== undefined || inLayer(hot, k) || inLayer(file, k);
+  /** Where a setting came from, for messages: the input, or the runbook key. */
+  const where = (k: string) => {
+    if ((inputs as Record<string, unknown>)[k] !== undefined || !runbook) return `Input "${k}"`;
+    const section = inLayer(hot, k) ? 'hotfix' : inLayer(file, k) ? 'preflight' : undefined;
+    return section
+      ? `The runbook ${runbook.file}: environments.${inputs.environment}.${section}.${k}`
+      : `Input "${k}"`;
+  };
 
   const token = inputs.token ?? '';
   if (!token)
@@ -319,14 +396,14 @@ export function resolveConfig(
   const timezone = pick('timezone') ?? DEFAULTS.timezone;
   if (!isTimeZone(timezone))
     throw new ConfigurationError(
-      `Input "timezone": unknown time zone ${quote(timezone)}; expected an IANA name such as Europe/Paris, America/New_York or UTC.`,
+      `${where('timezone')}: unknown time zone ${quote(timezone)}; expected an IANA name such as Europe/Paris, America/New_York or UTC.`,
     );
   const parseLines = <T>(name: string, values: string[] | undefined, parse: (l: string) => T): T[] =>
     (values ?? []).map((l) => {
       try {
         return parse(l);
       } catch (e) {
-        if (e instanceof WindowSyntaxError) throw new ConfigurationError(`Input "${name}": ${e.message}.`);
+        if (e instanceof WindowSyntaxError) throw new ConfigurationError(`${where(name)}: ${e.message}.`);
         throw e;
       }
     });
@@ -357,7 +434,7 @@ export function resolveConfig(
 
   const needs = (gate: GateName, ok: boolean, what: string) => {
     if (gates.includes(gate) && !ok)
-      throw new ConfigurationError(`Input "gates": the gate ${gate} needs ${what}.`);
+      throw new ConfigurationError(`${where('gates')}: the gate ${gate} needs ${what}.`);
   };
   needs('ref', !!pick('allowed-refs')?.length, 'the input "allowed-refs" (e.g. main, tags/v*)');
   needs('window', windows.length + freezes.length > 0, 'the input "deploy-windows" or "freeze"');
@@ -405,7 +482,8 @@ export function resolveConfig(
       windows,
       freezes,
       timezone,
-      emergency: inputs.emergency ?? false,
+      // A hotfix is an emergency (an explicit `emergency: false` was refused above).
+      emergency: hot ? true : (inputs.emergency ?? false),
       emergencyApprovals: pick('emergency-approvals') ?? DEFAULTS.emergencyApprovals,
     },
     soak: {
@@ -433,3 +511,103 @@ export function resolveConfig(
     runbookFile: env ? runbook?.file : undefined,
   };
 }
+
+/** The hotfix defaults, given the preflight section: the shorter soak, and window added to warn-only. */
+function hotfixDefaults(layers: Layers): Settings {
+  if (!layers.hotfix) return {};
+  const soak = layers.preflight.soak;
+  return {
+    soak: Math.min(HOTFIX_DEFAULTS.soakMs, soak ?? DEFAULTS.soakMs),
+    'warn-only': [...new Set([...(layers.preflight['warn-only'] ?? []), ...HOTFIX_DEFAULTS.warnOnly])],
+  };
+}
+
+const listed = (items: readonly string[], none = 'none') => (items.length ? items.join(', ') : none);
+
+/** The settings a hotfix may change, by gate, as shown (a health check by name: its URL may carry a token). */
+const SHOWN: ReadonlyArray<{
+  gate: GateName;
+  key: keyof typeof settingsShape;
+  show: (c: PreflightConfig) => string;
+}> = [
+  { gate: 'soak', key: 'soak', show: (c) => formatDuration(c.soak.ms) },
+  { gate: 'soak', key: 'soak-environment', show: (c) => c.soak.environment },
+  { gate: 'window', key: 'emergency-approvals', show: (c) => String(c.window.emergencyApprovals) },
+  { gate: 'window', key: 'deploy-windows', show: (c) => listed(c.window.windows.map((w) => w.text)) },
+  { gate: 'window', key: 'freeze', show: (c) => listed(c.window.freezes.map((f) => f.text)) },
+  { gate: 'window', key: 'timezone', show: (c) => c.window.timezone },
+  { gate: 'ci', key: 'ci-checks', show: (c) => listed(c.ci.checks, 'every check present') },
+  { gate: 'ci', key: 'ci-wait', show: (c) => formatDuration(c.ci.waitMs) },
+  { gate: 'reviews', key: 'min-approvals', show: (c) => String(c.reviews.minApprovals) },
+  { gate: 'security', key: 'fail-on-severity', show: (c) => c.security.failOn },
+  { gate: 'ticket', key: 'require-ticket', show: (c) => String(c.ticket.required) },
+  { gate: 'ticket', key: 'ticket-pattern', show: (c) => c.ticket.pattern.source },
+  { gate: 'ticket', key: 'ticket-label', show: (c) => c.ticket.label ?? 'none' },
+  { gate: 'ref', key: 'allowed-refs', show: (c) => listed(c.ref_.allowed) },
+  { gate: 'backup', key: 'backup-max-age', show: (c) => formatDuration(c.backup.maxAgeMs) },
+  { gate: 'backup', key: 'backup-artifact-prefix', show: (c) => c.backup.prefix },
+  { gate: 'backup', key: 'backup-manifest', show: (c) => c.backup.manifest ?? 'none' },
+  { gate: 'health', key: 'health-url', show: (c) => listed(c.health.checks.map((h) => h.name)) },
+  { gate: 'health', key: 'health-timeout', show: (c) => formatDuration(c.health.timeoutMs) },
+  { gate: 'env', key: 'required-env', show: (c) => listed(c.env.names) },
+  { gate: 'database', key: 'database-timeout', show: (c) => formatDuration(c.database.timeoutMs) },
+  { gate: 'protection', key: 'require-reviewers', show: (c) => String(c.protection.requireReviewers) },
+  {
+    gate: 'protection',
+    key: 'require-self-review-off',
+    show: (c) => String(c.protection.requireSelfReviewOff),
+  },
+];
+
+/**
+ * What the hotfix changed against a normal release's preflight (`normal`), one line each, for the summary and
+ * the report: "soak 15m instead of 24h (hotfix)", "window: warning only (hotfix)". Without `normal` (the
+ * settings do not resolve without the hotfix section), the settings the hotfix supplied, as they are.
+ */
+function hotfixChanges(
+  hot: PreflightConfig,
+  normal: PreflightConfig | undefined,
+  inputs: PreflightInputs,
+  layers: Layers,
+): string[] {
+  const out: string[] = [];
+  const window = hot.gates.includes('window');
+  if (!normal) {
+    const fromHotfix = (k: string) =>
+      (inputs as Record<string, unknown>)[k] === undefined &&
+      ((layers.hotfix as Record<string, unknown>)[k] !== undefined ||
+        (hotfixDefaults(layers) as Record<string, unknown>)[k] !== undefined);
+    if (fromHotfix('gates')) out.push(`gates: ${listed(hot.gates)} (hotfix)`);
+    if (fromHotfix('warn-only'))
+      for (const g of hot.warnOnly.filter((x) => hot.gates.includes(x)))
+        out.push(`${g}: warning only (hotfix)`);
+    if (window) out.push(emergencyLine(hot));
+    for (const f of SHOWN)
+      if (hot.gates.includes(f.gate) && fromHotfix(f.key)) out.push(`${f.key} ${f.show(hot)} (hotfix)`);
+    return out;
+  }
+  for (const g of hot.gates.filter((x) => !normal.gates.includes(x))) out.push(`${g}: checked (hotfix)`);
+  for (const g of normal.gates.filter((x) => !hot.gates.includes(x))) out.push(`${g}: not checked (hotfix)`);
+  for (const g of hot.gates) {
+    const warns = hot.warnOnly.includes(g);
+    const warned = normal.gates.includes(g) ? normal.warnOnly.includes(g) : false;
+    if (warns && !warned) out.push(`${g}: warning only (hotfix)`);
+    if (!warns && warned) out.push(`${g}: enforced (hotfix)`);
+  }
+  if (window && !normal.window.emergency) out.push(emergencyLine(hot));
+  for (const f of SHOWN) {
+    if (!hot.gates.includes(f.gate)) continue;
+    const now = f.show(hot);
+    const before = f.show(normal);
+    if (now === before) continue;
+    out.push(
+      normal.gates.includes(f.gate)
+        ? `${f.key} ${now} instead of ${before} (hotfix)`
+        : `${f.key} ${now} (hotfix)`,
+    );
+  }
+  return out;
+}
+
+const emergencyLine = (c: PreflightConfig) =>
+  `emergency: outside the window, ${c.window.emergencyApprovals} distinct approvers of this run other than the actor (hotfix)`;

@@ -44,6 +44,8 @@ export interface PreflightReport {
   durationMs: number;
   checkedAt: string;
   gates: GateResult[];
+  /** Set for a hotfix: what it changed against a normal release's preflight, one line each. */
+  hotfix?: { changes: string[] };
 }
 
 export async function preflight(
@@ -94,7 +96,7 @@ export async function preflight(
   const warnings = results.filter((r) => r.status === 'warn').map((r) => r.name);
   const durationMs = Math.round(ctx.clock.now() - started);
   ctx.log.info(
-    `Preflight of ${config.environment}: ${results.length} gate(s) in ${formatDuration(durationMs)}; ${failed.length ? `failed: ${failed.join(', ')}` : 'all passed'}${warnings.length ? `; warnings: ${warnings.join(', ')}` : ''}`,
+    `${config.hotfix ? 'Hotfix preflight' : 'Preflight'} of ${config.environment}: ${results.length} gate(s) in ${formatDuration(durationMs)}; ${failed.length ? `failed: ${failed.join(', ')}` : 'all passed'}${warnings.length ? `; warnings: ${warnings.join(', ')}` : ''}`,
   );
   return {
     passed: failed.length === 0,
@@ -108,5 +110,6 @@ export async function preflight(
     durationMs,
     checkedAt: ctx.clock.date().toISOString(),
     gates: results,
+    ...(config.hotfix ? { hotfix: { changes: [...config.hotfix.changes] } } : {}),
   };
 }

@@ -27,7 +27,14 @@ export async function main(ctx: RunContext): Promise<void> {
     { owner: ctx.repo.owner, repo: ctx.repo.repo },
     config.securityToken === config.token ? octokit : client(config.securityToken),
   );
-  const report = await ctx.log.group(`Preflight of ${config.environment}: ${config.gates.join(', ')}`, () =>
+  if (config.hotfix) {
+    ctx.log.info(
+      `Hotfix: ${config.hotfix.section ? `the runbook's ${config.hotfix.section}` : 'the built-in hotfix settings (the runbook has no hotfix section)'} over the preflight settings.`,
+    );
+    for (const change of config.hotfix.changes) ctx.log.info(`  ${change}`);
+  }
+  const title = `${config.hotfix ? 'Hotfix preflight' : 'Preflight'} of ${config.environment}`;
+  const report = await ctx.log.group(`${title}: ${config.gates.join(', ')}`, () =>
     preflight(config, { gh, ctx }),
   );
   publish(ctx.sink, ctx.secrets, outputs(report), reportJson(report), summary(report, config));

@@ -66,10 +66,11 @@ const statusCell = (g: GateResult): string => {
 
 export function headline(r: PreflightReport): string {
   const what = `${r.environment} ← ${r.sha.slice(0, 7)}${r.ref ? ` (${r.ref})` : ''}`;
-  if (!r.passed) return `${ICON.fail} Preflight failed: ${r.failed.join(', ')} — ${what}`;
+  const name = r.hotfix ? 'Hotfix preflight' : 'Preflight';
+  if (!r.passed) return `${ICON.fail} ${name} failed: ${r.failed.join(', ')} — ${what}`;
   if (r.warnings.length || r.gates.some((g) => g.override))
-    return `${ICON.warn} Preflight passed with warnings — ${what}`;
-  return `${ICON.pass} Preflight passed — ${what}`;
+    return `${ICON.warn} ${name} passed with warnings — ${what}`;
+  return `${ICON.pass} ${name} passed — ${what}`;
 }
 
 export function summary(r: PreflightReport, config: PreflightConfig): Summary {
@@ -87,6 +88,17 @@ export function summary(r: PreflightReport, config: PreflightConfig): Summary {
     `Commit \`${r.sha}\`${r.ref ? ` (${safe(r.ref)})` : ''}.`,
   ].filter(Boolean);
   s.paragraph(lead.join('<br>\n'));
+  if (config.hotfix) {
+    const from = config.hotfix.section
+      ? `the runbook's \`${safe(config.hotfix.section)}\` settings`
+      : 'the built-in hotfix settings (the runbook has no `hotfix` section)';
+    const changes = config.hotfix.changes.length
+      ? config.hotfix.changes.map((c) => `\n> - ${safe(c)}`).join('')
+      : '\n> - nothing differs from a normal release for the gates that ran';
+    s.paragraph(
+      `> [!IMPORTANT]\n> **Hotfix** (\`hotfix: true\`): checked with ${from} over the preflight settings. What differs from a normal release:${changes}`,
+    );
+  }
   for (const g of r.gates.filter((x) => x.override))
     s.paragraph(
       `> [!WARNING]\n> **Emergency override of the ${g.name} gate**: ${safe(g.override!)}.\n> ${safe(g.summary)}`,
@@ -94,7 +106,7 @@ export function summary(r: PreflightReport, config: PreflightConfig): Summary {
   const windowGate = r.gates.find((g) => g.name === 'window');
   if (config.window.emergency && windowGate && !windowGate.override)
     s.paragraph(
-      `> [!IMPORTANT]\n> **Emergency declared** (\`emergency: true\`), no override used: ${safe(windowGate.status === 'pass' ? 'the change is inside the window' : windowGate.summary)}.`,
+      `> [!IMPORTANT]\n> **Emergency declared** (\`${config.hotfix ? 'hotfix' : 'emergency'}: true\`), no override used: ${safe(windowGate.status === 'pass' ? 'the change is inside the window' : windowGate.summary)}.`,
     );
   if (!r.passed)
     s.paragraph(
@@ -132,7 +144,7 @@ export function summary(r: PreflightReport, config: PreflightConfig): Summary {
   const notRun = CHECKLIST.flatMap((c) => c.gates.map(([n]) => n)).filter((n) => !config.gates.includes(n));
   if (notRun.length)
     s.paragraph(
-      `<sub>Not checked: ${notRun.join(', ')} (give their settings, or the runbook's \`environments.${safe(config.environment)}.preflight\`, to turn them on).</sub>`,
+      `<sub>Not checked: ${notRun.join(', ')} (give their settings, or the runbook's \`environments.${safe(config.environment)}.${config.hotfix ? 'hotfix` or `preflight' : 'preflight'}\`, to turn them on).</sub>`,
     );
   return s;
 }
@@ -147,7 +159,10 @@ export function outputs(r: PreflightReport): Record<string, string> {
   };
 }
 
-/** The JSON `report` output: `{ passed, gates: [{ name, status, summary, details, url }] }` and context. */
+/**
+ * The JSON `report` output: `{ passed, gates: [{ name, status, summary, details, url }] }` and context; for a
+ * hotfix also `hotfix: { changes }`.
+ */
 export function reportJson(r: PreflightReport): unknown {
   return {
     passed: r.passed,
@@ -168,12 +183,13 @@ export function reportJson(r: PreflightReport): unknown {
       url: g.url ?? null,
       ...(g.override ? { override: g.override } : {}),
     })),
+    ...(r.hotfix ? { hotfix: { changes: r.hotfix.changes } } : {}),
   };
 }
 
 export function failureMessage(r: PreflightReport): string {
   const lines = [
-    `Preflight of ${r.environment} (${r.sha.slice(0, 7)}) failed: ${r.failed.join(', ')}. Do not deploy until these pass:`,
+    `${r.hotfix ? 'Hotfix preflight' : 'Preflight'} of ${r.environment} (${r.sha.slice(0, 7)}) failed: ${r.failed.join(', ')}. Do not deploy until these pass:`,
   ];
   for (const g of r.gates.filter((x) => x.status === 'fail')) {
     lines.push(`- ${g.name}: ${g.summary}`);

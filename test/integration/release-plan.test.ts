@@ -180,7 +180,7 @@ describe('release.yml plan: what is live and what changes', { concurrency: false
       REF: 'main',
       SHA: sha(5),
       HOTFIX: 'true',
-      HOTFIX_SOAK: '15m',
+      RUNBOOK: 'ops/runbook.yml`|<i>',
       BACKUP: 'true',
       MIGRATE: 'true',
       SMOKE: 'true',
@@ -192,7 +192,11 @@ describe('release.yml plan: what is live and what changes', { concurrency: false
     const page = readFileSync(path.join(temp, 'summary.md'), 'utf8');
     assert.match(page, /^## Release plan: `v42 bx` to `production`/);
     assert.ok(page.includes(`| Commit | \`${sha(5)}\``));
-    assert.match(page, /\| Hotfix \| \*\*yes\*\*: soak `15m`/);
+    // The hotfix settings are the runbook's (the preflight checklist shows them): the row names where, not a value.
+    assert.match(
+      page,
+      /\| Hotfix \| \*\*yes\*\*: preflight checks with the runbook's hotfix settings \(`environments\.production\.hotfix` in `ops\/runbook\.ymli`; without that section, a 15m soak and the deploy windows as warnings\); the preflight checklist below lists what they change\. Approvals from `production-hotfix` and `production`/,
+    );
     assert.match(page, /artifact `backup-production-77`/);
     assert.match(page, /traffic goes back to `v41` on `green`, live now/);
     assert.match(page, /no second approval, the database is not restored/);

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { PreflightReport } from '../../src/preflight-check/preflight.js';
-import { failureMessage, outputs, summary } from '../../src/preflight-check/summary.js';
+import { failureMessage, outputs, reportJson, summary } from '../../src/preflight-check/summary.js';
 import { configOf } from '../harness/preflight.js';
 
 const SHA = 'b'.repeat(40);
@@ -105,5 +105,58 @@ describe('preflight summary', () => {
       unused,
       /\*\*Emergency declared\*\* \(`emergency: true`\), no override used: the change is inside the window/,
     );
+  });
+
+  it('a hotfix says so in the headline, lists what it changed, and adds hotfix.changes to the report', () => {
+    const config = configOf(
+      { hotfix: 'true', 'deploy-windows': 'Mon-Fri 09:00-16:00', 'soak-environment': 'staging' },
+      SHA,
+    );
+    assert.deepEqual(config.hotfix?.changes, [
+      'window: warning only (hotfix)',
+      'emergency: outside the window, 2 distinct approvers of this run other than the actor (hotfix)',
+      'soak 15m instead of 24h (hotfix)',
+    ]);
+    const r = report({
+      warnings: ['window'],
+      hotfix: { changes: config.hotfix!.changes },
+      gates: [
+        {
+          name: 'window',
+          status: 'warn',
+          downgraded: true,
+          summary:
+            'outside every deploy window; emergency declared, but 0 of 2 required approvers approved this run',
+          details: [],
+        },
+        { name: 'soak', status: 'pass', summary: 'bbbbbbb on staging for 20m (≥ 15m)', details: [] },
+      ],
+    });
+    const md = summary(r, config).toMarkdown();
+    assert.match(md, /^## ⚠️ Hotfix preflight passed with warnings — production ← bbbbbbb \(main\)/);
+    assert.match(
+      md,
+      /> \[!IMPORTANT\]\n> \*\*Hotfix\*\* \(`hotfix: true`\): checked with the built-in hotfix settings \(the runbook has no `hotfix` section\) over the preflight settings\. What differs from a normal release:\n> - window: warning only \(hotfix\)\n> - emergency: outside the window, 2 distinct approvers .*\n> - soak 15m instead of 24h \(hotfix\)/,
+    );
+    assert.match(
+      md,
+      /\*\*Emergency declared\*\* \(`hotfix: true`\), no override used: outside every deploy window/,
+    );
+    assert.match(md, /\| ⚠️ warn \(warn-only\) \| Inside the deployment window/);
+    const json = reportJson(r) as { hotfix?: { changes: string[] }; warnings: string[] };
+    assert.deepEqual(json.hotfix, { changes: config.hotfix!.changes });
+    assert.deepEqual(json.warnings, ['window']);
+    assert.deepEqual(outputs(r), {
+      passed: 'true',
+      failed: '',
+      warnings: 'window',
+      ticket: '',
+      'pull-request': '',
+    });
+    const failed = report({ ...r, passed: false, failed: ['soak'], hotfix: { changes: [] } });
+    assert.match(failureMessage(failed), /^Hotfix preflight of production \(bbbbbbb\) failed: soak\./);
+    // Not a hotfix: no hotfix key, the report as before.
+    assert.equal('hotfix' in (reportJson(report({})) as object), false);
+    assert.doesNotMatch(summary(report({}), configOf({}, SHA)).toMarkdown(), /Hotfix/);
   });
 });

@@ -125,7 +125,6 @@ const INPUTS = {
   version: 'v42',
   ref: '',
   hotfix: false,
-  'hotfix-soak': '15m',
   runbook: '.github/runbook.yml',
   backup: true,
   migrate: true,
@@ -177,8 +176,10 @@ describe('release.yml: the reusable release pipeline', () => {
     assert.equal(inputs.version?.required, true);
     assert.equal(inputs.hotfix?.type, 'boolean');
     assert.equal(inputs.hotfix?.default, false);
-    for (const name of ['ref', 'runbook', 'hotfix-soak', 'confirm-database'])
+    for (const name of ['ref', 'runbook', 'confirm-database'])
       assert.equal(inputs[name]?.type, 'string', name);
+    // The hotfix settings (soak, windows, approvers) are the runbook's `hotfix` section, not workflow inputs.
+    assert.equal(inputs['hotfix-soak'], undefined);
     for (const name of [
       'backup',
       'migrate',
@@ -222,6 +223,9 @@ describe('release.yml: the reusable release pipeline', () => {
     assert.deepEqual(needsOf(job('release')).sort(), ['hotfix-approval', 'plan']);
     assert.ok(needsOf(job('rollback')).includes('release'));
     assert.ok(needsOf(job('record')).includes('release') && needsOf(job('record')).includes('rollback'));
+    // The hotfix path starts in the plan: its preflight gets the hotfix flag (the runbook's hotfix section).
+    const planPreflight = job('plan').steps!.find((s) => ownAction(s.uses) === 'preflight-check' && !s.if);
+    assert.equal(planPreflight?.with?.hotfix, '${{ inputs.hotfix }}');
   });
 
   it('every job has a timeout', () => {
@@ -477,14 +481,11 @@ describe('release.yml: the reusable release pipeline', () => {
       steps: { commit: { outputs: { sha: 'abc' } } },
     });
     assert.equal(interpolate(String(preflight.with!.environment), w(false)), 'production');
-    assert.equal(interpolate(String(preflight.with!.soak), w(false)), '', 'the runbook soak');
-    assert.equal(interpolate(String(preflight.with!.soak), w(true)), '15m', 'the hotfix soak');
-    assert.equal(
-      interpolate(String(preflight.with!['warn-only']), w(true)),
-      'window',
-      'hotfix: windows ignored',
-    );
-    assert.equal(interpolate(String(preflight.with!['warn-only']), w(false)), '');
+    // A hotfix is preflight's `hotfix` input: the runbook's hotfix section (soak, windows, approvers) applies.
+    assert.equal(interpolate(String(preflight.with!.hotfix), w(true)), 'true');
+    assert.equal(interpolate(String(preflight.with!.hotfix), w(false)), 'false');
+    for (const key of ['soak', 'warn-only', 'emergency', 'emergency-approvals'])
+      assert.equal(preflight.with![key], undefined, `${key}: from the runbook, not the workflow`);
     assert.equal(interpolate(String(preflight.with!.sha), w(false)), 'abc');
   });
 
@@ -503,7 +504,11 @@ describe('release.yml: the reusable release pipeline', () => {
     const approvers = steps.find((s) => ownAction(s.uses) === 'preflight-check')!;
     assert.equal(approvers.if, 'inputs.hotfix');
     assert.equal(approvers.with!.gates, 'window');
-    assert.equal(approvers.with!.emergency, 'true');
+    // A hotfix: the approvers needed are the runbook's hotfix.emergency-approvals; an emergency is implied. The
+    // window gate must fail here (the plan's only warned), so nothing is warn-only.
+    assert.equal(approvers.with!.hotfix, 'true');
+    assert.equal(approvers.with!['warn-only'], 'none');
+    assert.equal(approvers.with!.emergency, undefined);
     const freeze = steps.find((s) => s.id === 'hotfix-freeze')!;
     assert.match(freeze.run!, /freeze=\$\(date -u -d yesterday \+%F\)\.\.\$\(date -u -d tomorrow \+%F\)/);
     const deploy = steps.find((s) => ownAction(s.uses) === 'deploy')!;

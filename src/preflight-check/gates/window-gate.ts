@@ -10,7 +10,9 @@ export const windowGate: Gate = async (config, { gh, ctx }) => {
   if (verdict.open)
     return pass(`${verdict.reason}; ${at}`, {
       details: w.emergency
-        ? ['emergency: true was set but not needed: the change is inside the window.']
+        ? [
+            `${config.hotfix ? 'hotfix: true (an emergency)' : 'emergency: true'} was set but not needed: the change is inside the window.`,
+          ]
         : [],
     });
   if (!w.emergency)
