@@ -32067,6 +32067,21 @@ const preflightSection = strictObject({
         .describe('The GitHub environment must prevent self-review'),
 })
     .describe('Pre-deployment checklist gates (preflight-check)');
+/**
+ * What preflight-check reads when it checks a hotfix (input `hotfix: true`): any `preflight` key, overriding the
+ * `preflight` section for a hotfix only. `soak` and `warn-only` have hotfix defaults of their own.
+ */
+const hotfixSection = preflightSection
+    .extend({
+    soak: durationField('How long a hotfix must have run on the soak environment (default 15m, or preflight.soak when shorter)').optional(),
+    'warn-only': stringOrList('Gates that only warn for a hotfix (default: preflight.warn-only plus window, so deploy windows and ' +
+        'freezes are shown, not enforced; [] enforces every gate)'),
+    'emergency-approvals': inputs_integer(1, 100)
+        .optional()
+        .describe('Distinct approvers of the run, not the actor, a hotfix needs (default preflight.emergency-approvals, else 2)'),
+})
+    .describe('Emergency hotfixes (preflight-check with hotfix: true): preflight keys that override the preflight section ' +
+    'for a hotfix; a hotfix is always an emergency');
 /** What record-deployment reads; keys are record-deployment's input names. */
 const recordSection = strictObject({
     'store-branch': schemas_string()
@@ -32086,6 +32101,7 @@ const environmentSchema = strictObject({
     migrations: migrationsSection.optional(),
     backup: backupSection.optional(),
     preflight: preflightSection.optional(),
+    hotfix: hotfixSection.optional(),
     record: recordSection.optional(),
 });
 const runbookSchema = strictObject({
@@ -33477,13 +33493,16 @@ const DEFAULT_GATES = ['ci', 'reviews', 'security', 'protection'];
 const SEVERITIES = ['critical', 'high', 'medium', 'low', 'none'];
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f]/;
-const gateList = () => schemas_string().transform((v, ctx) => {
+/** Gate names; with `none`, the single word none is an empty list (an input cannot be given as empty). */
+const gateList = (o = {}) => schemas_string().transform((v, ctx) => {
     const names = parseList(v);
+    if (o.none && names.length === 1 && names[0].toLowerCase() === 'none')
+        return [];
     const unknown = names.filter((n) => !GATES.includes(n));
     if (unknown.length) {
         ctx.addIssue({
             code: 'custom',
-            message: `unknown gate ${unknown.map((u) => quote(u)).join(', ')}; the gates are ${GATES.join(', ')}`,
+            message: `unknown gate ${unknown.map((u) => quote(u)).join(', ')}; the gates are ${GATES.join(', ')}${o.none ? ' (or none)' : ''}`,
         });
         return NEVER;
     }
@@ -33550,7 +33569,7 @@ const refList = () => union([schemas_string(), array(schemas_string())]).transfo
 /** The settings the runbook file may also supply (keys = input names). */
 const settingsShape = {
     gates: gateList(),
-    'warn-only': gateList(),
+    'warn-only': gateList({ none: true }),
     'ci-checks': schemas_string().transform(parseList),
     'ci-wait': inputs_duration({ max: 6 * HOUR }),
     'min-approvals': inputs_integer(0, 100),
@@ -33587,6 +33606,7 @@ const inputSchema = object({
     runbook: schemas_string(),
     ticket: inputs_optional(safeName('a ticket reference such as CHG0031 or #123')),
     emergency: inputs_optional(inputs_bool()),
+    hotfix: inputs_optional(inputs_bool()),
     'database-url': inputs_optional(inputs_text()),
     gates: inputs_optional(settingsShape.gates),
     'warn-only': inputs_optional(settingsShape['warn-only']),
@@ -33628,13 +33648,23 @@ const inputs_DEFAULTS = {
     healthTimeoutMs: 30_000,
     databaseTimeoutMs: 10_000,
 };
+/**
+ * What a hotfix (input `hotfix: true`) changes when neither an input nor the runbook's `hotfix` section says
+ * otherwise. These come before the `preflight` section; every other key falls back to it.
+ */
+const HOTFIX_DEFAULTS = {
+    /** The seeds' abbreviated soak of 15 minutes (or the preflight soak, when that is shorter). */
+    soakMs: 15 * MINUTE,
+    /** Added to the preflight section's warn-only: a hotfix goes out whatever the windows and freezes say. */
+    warnOnly: ['window'],
+};
 function getInputs(raw = readRawInputs(Object.keys(inputSchema.shape))) {
     return parseInputs(inputSchema, raw, { secret: ['token', 'security-token', 'database-url'] });
 }
 const DURATION_KEYS = new Set(['ci-wait', 'soak', 'backup-max-age', 'health-timeout', 'database-timeout']);
-/** The runbook's `environments.<name>.preflight` section (validated by the runbook schema). */
-function fileSettings(runbook) {
-    const section = runbook?.environment?.preflight;
+/** The runbook's `environments.<name>.<section>` (validated by the runbook schema), as settings. */
+function fileSettings(runbook, environment, name) {
+    const section = runbook?.environment?.[name];
     if (!section)
         return {};
     const out = {};
@@ -33649,31 +33679,72 @@ function fileSettings(runbook) {
         }
         const r = schema.safeParse(Array.isArray(v) ? v.map(String).join('\n') : v);
         if (!r.success)
-            throw new ConfigurationError(`The runbook ${runbook.file}: environments.*.preflight.${k}: ${r.error.issues[0]?.message ?? 'invalid'}`);
+            throw new ConfigurationError(`The runbook ${runbook.file}: environments.${environment}.${name}.${k}: ${r.error.issues[0]?.message ?? 'invalid'}`);
         out[k] = r.data;
     }
     return out;
 }
-/** Merge inputs over the runbook's preflight section over the defaults, and check the result makes sense. */
+/**
+ * Merge inputs over the runbook's preflight section over the defaults, and check the result makes sense. For a
+ * hotfix (input `hotfix: true`): inputs over the runbook's `hotfix` section over the hotfix defaults (soak,
+ * warn-only) over the `preflight` section over the defaults; a hotfix is an emergency.
+ */
 function resolveConfig(inputs, runbook, rc) {
-    const file = fileSettings(runbook);
-    const pick = (k) => firstDefined(inputs[k], file[k]);
-    const given = (k) => inputs[k] !== undefined ||
-        file[k] !== undefined;
+    const hotfix = inputs.hotfix ?? false;
+    if (hotfix && inputs.emergency === false)
+        throw new ConfigurationError('Input "emergency": false contradicts "hotfix: true" (a hotfix is an emergency: outside the window it needs its approvers); leave "emergency" out.');
+    const preflight = fileSettings(runbook, inputs.environment, 'preflight');
+    if (!hotfix)
+        return build(inputs, runbook, rc, { preflight });
+    const layers = { preflight, hotfix: fileSettings(runbook, inputs.environment, 'hotfix') };
+    const config = build(inputs, runbook, rc, layers);
+    // What a normal release would have checked, to say what the hotfix changed. Settings that only make sense
+    // together with the hotfix section may not resolve without it: then the hotfix values are listed as they are.
+    let normal;
+    try {
+        normal = build(inputs, runbook, rc, { preflight });
+    }
+    catch {
+        normal = undefined;
+    }
+    const hasSection = runbook?.environment?.hotfix !== undefined;
+    config.hotfix = {
+        changes: hotfixChanges(config, normal, inputs, layers),
+        section: hasSection ? `${runbook.file}: environments.${inputs.environment}.hotfix` : undefined,
+    };
+    return config;
+}
+function build(inputs, runbook, rc, layers) {
+    const file = layers.preflight;
+    const hot = layers.hotfix;
+    const hotDefaults = hotfixDefaults(layers);
+    const pick = (k) => firstDefined(inputs[k], hot?.[k], hotDefaults[k], file[k]);
+    const inLayer = (layer, k) => layer?.[k] !== undefined;
+    // A hotfix default (the 15m soak) does not turn a gate on by itself.
+    const given = (k) => inputs[k] !== undefined || inLayer(hot, k) || inLayer(file, k);
+    /** Where a setting came from, for messages: the input, or the runbook key. */
+    const where = (k) => {
+        if (inputs[k] !== undefined || !runbook)
+            return `Input "${k}"`;
+        const section = inLayer(hot, k) ? 'hotfix' : inLayer(file, k) ? 'preflight' : undefined;
+        return section
+            ? `The runbook ${runbook.file}: environments.${inputs.environment}.${section}.${k}`
+            : `Input "${k}"`;
+    };
     const token = inputs.token ?? '';
     if (!token)
         throw new ConfigurationError('Input "token": missing; expected a GitHub token (the default is ${{ github.token }}) with checks: read, statuses: read, pull-requests: read, actions: read, deployments: read.');
     // Window and freeze lines, the time zone.
     const timezone = pick('timezone') ?? inputs_DEFAULTS.timezone;
     if (!isTimeZone(timezone))
-        throw new ConfigurationError(`Input "timezone": unknown time zone ${quote(timezone)}; expected an IANA name such as Europe/Paris, America/New_York or UTC.`);
+        throw new ConfigurationError(`${where('timezone')}: unknown time zone ${quote(timezone)}; expected an IANA name such as Europe/Paris, America/New_York or UTC.`);
     const parseLines = (name, values, parse) => (values ?? []).map((l) => {
         try {
             return parse(l);
         }
         catch (e) {
             if (e instanceof WindowSyntaxError)
-                throw new ConfigurationError(`Input "${name}": ${e.message}.`);
+                throw new ConfigurationError(`${where(name)}: ${e.message}.`);
             throw e;
         }
     });
@@ -33707,7 +33778,7 @@ function resolveConfig(inputs, runbook, rc) {
     const healthChecks = healthUrl ? [checksSchema.element.parse({ url: healthUrl })] : smokeChecks;
     const needs = (gate, ok, what) => {
         if (gates.includes(gate) && !ok)
-            throw new ConfigurationError(`Input "gates": the gate ${gate} needs ${what}.`);
+            throw new ConfigurationError(`${where('gates')}: the gate ${gate} needs ${what}.`);
     };
     needs('ref', !!pick('allowed-refs')?.length, 'the input "allowed-refs" (e.g. main, tags/v*)');
     needs('window', windows.length + freezes.length > 0, 'the input "deploy-windows" or "freeze"');
@@ -33748,7 +33819,8 @@ function resolveConfig(inputs, runbook, rc) {
             windows,
             freezes,
             timezone,
-            emergency: inputs.emergency ?? false,
+            // A hotfix is an emergency (an explicit `emergency: false` was refused above).
+            emergency: hot ? true : (inputs.emergency ?? false),
             emergencyApprovals: pick('emergency-approvals') ?? inputs_DEFAULTS.emergencyApprovals,
         },
         soak: {
@@ -33776,6 +33848,99 @@ function resolveConfig(inputs, runbook, rc) {
         runbookFile: env ? runbook?.file : undefined,
     };
 }
+/** The hotfix defaults, given the preflight section: the shorter soak, and window added to warn-only. */
+function hotfixDefaults(layers) {
+    if (!layers.hotfix)
+        return {};
+    const soak = layers.preflight.soak;
+    return {
+        soak: Math.min(HOTFIX_DEFAULTS.soakMs, soak ?? inputs_DEFAULTS.soakMs),
+        'warn-only': [...new Set([...(layers.preflight['warn-only'] ?? []), ...HOTFIX_DEFAULTS.warnOnly])],
+    };
+}
+const listed = (items, none = 'none') => (items.length ? items.join(', ') : none);
+/** The settings a hotfix may change, by gate, as shown (a health check by name: its URL may carry a token). */
+const SHOWN = [
+    { gate: 'soak', key: 'soak', show: (c) => formatDuration(c.soak.ms) },
+    { gate: 'soak', key: 'soak-environment', show: (c) => c.soak.environment },
+    { gate: 'window', key: 'emergency-approvals', show: (c) => String(c.window.emergencyApprovals) },
+    { gate: 'window', key: 'deploy-windows', show: (c) => listed(c.window.windows.map((w) => w.text)) },
+    { gate: 'window', key: 'freeze', show: (c) => listed(c.window.freezes.map((f) => f.text)) },
+    { gate: 'window', key: 'timezone', show: (c) => c.window.timezone },
+    { gate: 'ci', key: 'ci-checks', show: (c) => listed(c.ci.checks, 'every check present') },
+    { gate: 'ci', key: 'ci-wait', show: (c) => formatDuration(c.ci.waitMs) },
+    { gate: 'reviews', key: 'min-approvals', show: (c) => String(c.reviews.minApprovals) },
+    { gate: 'security', key: 'fail-on-severity', show: (c) => c.security.failOn },
+    { gate: 'ticket', key: 'require-ticket', show: (c) => String(c.ticket.required) },
+    { gate: 'ticket', key: 'ticket-pattern', show: (c) => c.ticket.pattern.source },
+    { gate: 'ticket', key: 'ticket-label', show: (c) => c.ticket.label ?? 'none' },
+    { gate: 'ref', key: 'allowed-refs', show: (c) => listed(c.ref_.allowed) },
+    { gate: 'backup', key: 'backup-max-age', show: (c) => formatDuration(c.backup.maxAgeMs) },
+    { gate: 'backup', key: 'backup-artifact-prefix', show: (c) => c.backup.prefix },
+    { gate: 'backup', key: 'backup-manifest', show: (c) => c.backup.manifest ?? 'none' },
+    { gate: 'health', key: 'health-url', show: (c) => listed(c.health.checks.map((h) => h.name)) },
+    { gate: 'health', key: 'health-timeout', show: (c) => formatDuration(c.health.timeoutMs) },
+    { gate: 'env', key: 'required-env', show: (c) => listed(c.env.names) },
+    { gate: 'database', key: 'database-timeout', show: (c) => formatDuration(c.database.timeoutMs) },
+    { gate: 'protection', key: 'require-reviewers', show: (c) => String(c.protection.requireReviewers) },
+    {
+        gate: 'protection',
+        key: 'require-self-review-off',
+        show: (c) => String(c.protection.requireSelfReviewOff),
+    },
+];
+/**
+ * What the hotfix changed against a normal release's preflight (`normal`), one line each, for the summary and
+ * the report: "soak 15m instead of 24h (hotfix)", "window: warning only (hotfix)". Without `normal` (the
+ * settings do not resolve without the hotfix section), the settings the hotfix supplied, as they are.
+ */
+function hotfixChanges(hot, normal, inputs, layers) {
+    const out = [];
+    const window = hot.gates.includes('window');
+    if (!normal) {
+        const fromHotfix = (k) => inputs[k] === undefined &&
+            (layers.hotfix[k] !== undefined ||
+                hotfixDefaults(layers)[k] !== undefined);
+        if (fromHotfix('gates'))
+            out.push(`gates: ${listed(hot.gates)} (hotfix)`);
+        if (fromHotfix('warn-only'))
+            for (const g of hot.warnOnly.filter((x) => hot.gates.includes(x)))
+                out.push(`${g}: warning only (hotfix)`);
+        if (window)
+            out.push(emergencyLine(hot));
+        for (const f of SHOWN)
+            if (hot.gates.includes(f.gate) && fromHotfix(f.key))
+                out.push(`${f.key} ${f.show(hot)} (hotfix)`);
+        return out;
+    }
+    for (const g of hot.gates.filter((x) => !normal.gates.includes(x)))
+        out.push(`${g}: checked (hotfix)`);
+    for (const g of normal.gates.filter((x) => !hot.gates.includes(x)))
+        out.push(`${g}: not checked (hotfix)`);
+    for (const g of hot.gates) {
+        const warns = hot.warnOnly.includes(g);
+        const warned = normal.gates.includes(g) ? normal.warnOnly.includes(g) : false;
+        if (warns && !warned)
+            out.push(`${g}: warning only (hotfix)`);
+        if (!warns && warned)
+            out.push(`${g}: enforced (hotfix)`);
+    }
+    if (window && !normal.window.emergency)
+        out.push(emergencyLine(hot));
+    for (const f of SHOWN) {
+        if (!hot.gates.includes(f.gate))
+            continue;
+        const now = f.show(hot);
+        const before = f.show(normal);
+        if (now === before)
+            continue;
+        out.push(normal.gates.includes(f.gate)
+            ? `${f.key} ${now} instead of ${before} (hotfix)`
+            : `${f.key} ${now} (hotfix)`);
+    }
+    return out;
+}
+const emergencyLine = (c) => `emergency: outside the window, ${c.window.emergencyApprovals} distinct approvers of this run other than the actor (hotfix)`;
 
 ;// CONCATENATED MODULE: ./src/preflight-check/gates/types.ts
 const pass = (summary, more = {}) => ({
@@ -34384,7 +34549,9 @@ const windowGate = async (config, { gh, ctx }) => {
     if (verdict.open)
         return pass(`${verdict.reason}; ${at}`, {
             details: w.emergency
-                ? ['emergency: true was set but not needed: the change is inside the window.']
+                ? [
+                    `${config.hotfix ? 'hotfix: true (an emergency)' : 'emergency: true'} was set but not needed: the change is inside the window.`,
+                ]
                 : [],
         });
     if (!w.emergency)
@@ -34498,7 +34665,7 @@ async function preflight(config, deps) {
     const failed = results.filter((r) => r.status === 'fail').map((r) => r.name);
     const warnings = results.filter((r) => r.status === 'warn').map((r) => r.name);
     const durationMs = Math.round(ctx.clock.now() - started);
-    ctx.log.info(`Preflight of ${config.environment}: ${results.length} gate(s) in ${formatDuration(durationMs)}; ${failed.length ? `failed: ${failed.join(', ')}` : 'all passed'}${warnings.length ? `; warnings: ${warnings.join(', ')}` : ''}`);
+    ctx.log.info(`${config.hotfix ? 'Hotfix preflight' : 'Preflight'} of ${config.environment}: ${results.length} gate(s) in ${formatDuration(durationMs)}; ${failed.length ? `failed: ${failed.join(', ')}` : 'all passed'}${warnings.length ? `; warnings: ${warnings.join(', ')}` : ''}`);
     return {
         passed: failed.length === 0,
         environment: config.environment,
@@ -34511,6 +34678,7 @@ async function preflight(config, deps) {
         durationMs,
         checkedAt: ctx.clock.date().toISOString(),
         gates: results,
+        ...(config.hotfix ? { hotfix: { changes: [...config.hotfix.changes] } } : {}),
     };
 }
 
@@ -34578,11 +34746,12 @@ const statusCell = (g) => {
 };
 function headline(r) {
     const what = `${r.environment} ← ${r.sha.slice(0, 7)}${r.ref ? ` (${r.ref})` : ''}`;
+    const name = r.hotfix ? 'Hotfix preflight' : 'Preflight';
     if (!r.passed)
-        return `${ICON.fail} Preflight failed: ${r.failed.join(', ')} — ${what}`;
+        return `${ICON.fail} ${name} failed: ${r.failed.join(', ')} — ${what}`;
     if (r.warnings.length || r.gates.some((g) => g.override))
-        return `${ICON.warn} Preflight passed with warnings — ${what}`;
-    return `${ICON.pass} Preflight passed — ${what}`;
+        return `${ICON.warn} ${name} passed with warnings — ${what}`;
+    return `${ICON.pass} ${name} passed — ${what}`;
 }
 function summary_summary(r, config) {
     const s = new report_Summary().heading(safe(headline(r)));
@@ -34599,11 +34768,20 @@ function summary_summary(r, config) {
         `Commit \`${r.sha}\`${r.ref ? ` (${safe(r.ref)})` : ''}.`,
     ].filter(Boolean);
     s.paragraph(lead.join('<br>\n'));
+    if (config.hotfix) {
+        const from = config.hotfix.section
+            ? `the runbook's \`${safe(config.hotfix.section)}\` settings`
+            : 'the built-in hotfix settings (the runbook has no `hotfix` section)';
+        const changes = config.hotfix.changes.length
+            ? config.hotfix.changes.map((c) => `\n> - ${safe(c)}`).join('')
+            : '\n> - nothing differs from a normal release for the gates that ran';
+        s.paragraph(`> [!IMPORTANT]\n> **Hotfix** (\`hotfix: true\`): checked with ${from} over the preflight settings. What differs from a normal release:${changes}`);
+    }
     for (const g of r.gates.filter((x) => x.override))
         s.paragraph(`> [!WARNING]\n> **Emergency override of the ${g.name} gate**: ${safe(g.override)}.\n> ${safe(g.summary)}`);
     const windowGate = r.gates.find((g) => g.name === 'window');
     if (config.window.emergency && windowGate && !windowGate.override)
-        s.paragraph(`> [!IMPORTANT]\n> **Emergency declared** (\`emergency: true\`), no override used: ${safe(windowGate.status === 'pass' ? 'the change is inside the window' : windowGate.summary)}.`);
+        s.paragraph(`> [!IMPORTANT]\n> **Emergency declared** (\`${config.hotfix ? 'hotfix' : 'emergency'}: true\`), no override used: ${safe(windowGate.status === 'pass' ? 'the change is inside the window' : windowGate.summary)}.`);
     if (!r.passed)
         s.paragraph(`> [!CAUTION]\n> Do not approve this deployment: ${r.failed.map((f) => `**${f}**`).join(', ')} failed. What to fix is listed below.`);
     for (const { group, gates } of CHECKLIST) {
@@ -34632,7 +34810,7 @@ function summary_summary(r, config) {
     }
     const notRun = CHECKLIST.flatMap((c) => c.gates.map(([n]) => n)).filter((n) => !config.gates.includes(n));
     if (notRun.length)
-        s.paragraph(`<sub>Not checked: ${notRun.join(', ')} (give their settings, or the runbook's \`environments.${safe(config.environment)}.preflight\`, to turn them on).</sub>`);
+        s.paragraph(`<sub>Not checked: ${notRun.join(', ')} (give their settings, or the runbook's \`environments.${safe(config.environment)}.${config.hotfix ? 'hotfix` or `preflight' : 'preflight'}\`, to turn them on).</sub>`);
     return s;
 }
 function outputs(r) {
@@ -34644,7 +34822,10 @@ function outputs(r) {
         'pull-request': r.pullRequest ? String(r.pullRequest.number) : '',
     };
 }
-/** The JSON `report` output: `{ passed, gates: [{ name, status, summary, details, url }] }` and context. */
+/**
+ * The JSON `report` output: `{ passed, gates: [{ name, status, summary, details, url }] }` and context; for a
+ * hotfix also `hotfix: { changes }`.
+ */
 function reportJson(r) {
     return {
         passed: r.passed,
@@ -34665,11 +34846,12 @@ function reportJson(r) {
             url: g.url ?? null,
             ...(g.override ? { override: g.override } : {}),
         })),
+        ...(r.hotfix ? { hotfix: { changes: r.hotfix.changes } } : {}),
     };
 }
 function failureMessage(r) {
     const lines = [
-        `Preflight of ${r.environment} (${r.sha.slice(0, 7)}) failed: ${r.failed.join(', ')}. Do not deploy until these pass:`,
+        `${r.hotfix ? 'Hotfix preflight' : 'Preflight'} of ${r.environment} (${r.sha.slice(0, 7)}) failed: ${r.failed.join(', ')}. Do not deploy until these pass:`,
     ];
     for (const g of r.gates.filter((x) => x.status === 'fail')) {
         lines.push(`- ${g.name}: ${g.summary}`);
@@ -34706,7 +34888,13 @@ async function main(ctx) {
     const client = (token) => createOctokit({ token, baseUrl: ctx.repo.apiUrl, log: ctx.log });
     const octokit = client(config.token);
     const gh = new PreflightGitHub(octokit, { owner: ctx.repo.owner, repo: ctx.repo.repo }, config.securityToken === config.token ? octokit : client(config.securityToken));
-    const report = await ctx.log.group(`Preflight of ${config.environment}: ${config.gates.join(', ')}`, () => preflight(config, { gh, ctx }));
+    if (config.hotfix) {
+        ctx.log.info(`Hotfix: ${config.hotfix.section ? `the runbook's ${config.hotfix.section}` : 'the built-in hotfix settings (the runbook has no hotfix section)'} over the preflight settings.`);
+        for (const change of config.hotfix.changes)
+            ctx.log.info(`  ${change}`);
+    }
+    const title = `${config.hotfix ? 'Hotfix preflight' : 'Preflight'} of ${config.environment}`;
+    const report = await ctx.log.group(`${title}: ${config.gates.join(', ')}`, () => preflight(config, { gh, ctx }));
     publish(ctx.sink, ctx.secrets, outputs(report), reportJson(report), summary_summary(report, config));
     if (!report.passed)
         throw new CheckFailure(failureMessage(report));

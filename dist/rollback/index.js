@@ -27747,6 +27747,21 @@ const preflightSection = strictObject({
         .describe('The GitHub environment must prevent self-review'),
 })
     .describe('Pre-deployment checklist gates (preflight-check)');
+/**
+ * What preflight-check reads when it checks a hotfix (input `hotfix: true`): any `preflight` key, overriding the
+ * `preflight` section for a hotfix only. `soak` and `warn-only` have hotfix defaults of their own.
+ */
+const hotfixSection = preflightSection
+    .extend({
+    soak: durationField('How long a hotfix must have run on the soak environment (default 15m, or preflight.soak when shorter)').optional(),
+    'warn-only': stringOrList('Gates that only warn for a hotfix (default: preflight.warn-only plus window, so deploy windows and ' +
+        'freezes are shown, not enforced; [] enforces every gate)'),
+    'emergency-approvals': inputs_integer(1, 100)
+        .optional()
+        .describe('Distinct approvers of the run, not the actor, a hotfix needs (default preflight.emergency-approvals, else 2)'),
+})
+    .describe('Emergency hotfixes (preflight-check with hotfix: true): preflight keys that override the preflight section ' +
+    'for a hotfix; a hotfix is always an emergency');
 /** What record-deployment reads; keys are record-deployment's input names. */
 const recordSection = strictObject({
     'store-branch': schemas_string()
@@ -27766,6 +27781,7 @@ const environmentSchema = strictObject({
     migrations: migrationsSection.optional(),
     backup: backupSection.optional(),
     preflight: preflightSection.optional(),
+    hotfix: hotfixSection.optional(),
     record: recordSection.optional(),
 });
 const runbookSchema = strictObject({
@@ -35177,6 +35193,7 @@ function githubRecords(config, ctx, o = {}) {
                 const entry = {
                     id: d.id,
                     task: d.task,
+                    sha: d.sha,
                     version: github_str(p.version),
                     slot: github_str(p.slot),
                     strategy: github_str(p.strategy),
@@ -35937,7 +35954,10 @@ async function rollback(config, ctx, deps) {
             `${plan.backup?.fromPayload?.artifact ?? '?'}${plan.backup?.fromPayload?.runId ? ` of run ${plan.backup.fromPayload.runId}` : ''}` +
             `${plan.backup?.fromPayload?.file ? ` (file ${plan.backup.fromPayload.file})` : ''}. Download it (the rollback workflow does, with actions/download-artifact and run-id) and pass the file as backup-file. Nothing was changed.`);
     // 2. Record the rollback deployment (not interrupted by a cancel: a created deployment always gets a status).
-    const id = await timed('create deployment', () => deps.records.create(config, {
+    const id = await timed('create deployment', () => 
+    // The rollback deployment points at the target's commit: "what is live" (the release plan, the next
+    // deploy's previous version, the records' changes) reads the code that runs from it.
+    deps.records.create(target.deployment?.sha ? { ...config, ref: target.deployment.sha } : config, {
         version: target.version,
         slot: plan.slot,
         rollback_of: current.id,
@@ -36065,8 +36085,10 @@ async function rollback(config, ctx, deps) {
     const took = formatDuration(clock.now() - started);
     const by = ctx.repo.actor ? ` by @${ctx.repo.actor}` : '';
     if (report.status === 'success') {
-        await post('success', `${target.version} is live again${report.slot ? ` on ${report.slot}` : ''} (rolled back from ${current.version} in ${took})`);
+        // The rolled-back deployment first: its inactive status carries the reason. Posted after the success,
+        // GitHub's auto_inactive would already have added a bare one, and the deployment would show two.
         await post('inactive', `rolled back to ${target.version}${by}: ${config.reason || 'no reason given'}`, current.id);
+        await post('success', `${target.version} is live again${report.slot ? ` on ${report.slot}` : ''} (rolled back from ${current.version} in ${took})`);
     }
     else {
         await post(report.cancelled ? 'error' : 'failure', `rollback to ${target.version} ${report.cancelled ? 'cancelled' : 'failed'} at ${report.failure?.phase}; needs a human`);

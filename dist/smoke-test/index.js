@@ -24909,6 +24909,21 @@ const preflightSection = strictObject({
         .describe('The GitHub environment must prevent self-review'),
 })
     .describe('Pre-deployment checklist gates (preflight-check)');
+/**
+ * What preflight-check reads when it checks a hotfix (input `hotfix: true`): any `preflight` key, overriding the
+ * `preflight` section for a hotfix only. `soak` and `warn-only` have hotfix defaults of their own.
+ */
+const hotfixSection = preflightSection
+    .extend({
+    soak: durationField('How long a hotfix must have run on the soak environment (default 15m, or preflight.soak when shorter)').optional(),
+    'warn-only': stringOrList('Gates that only warn for a hotfix (default: preflight.warn-only plus window, so deploy windows and ' +
+        'freezes are shown, not enforced; [] enforces every gate)'),
+    'emergency-approvals': inputs_integer(1, 100)
+        .optional()
+        .describe('Distinct approvers of the run, not the actor, a hotfix needs (default preflight.emergency-approvals, else 2)'),
+})
+    .describe('Emergency hotfixes (preflight-check with hotfix: true): preflight keys that override the preflight section ' +
+    'for a hotfix; a hotfix is always an emergency');
 /** What record-deployment reads; keys are record-deployment's input names. */
 const recordSection = strictObject({
     'store-branch': schemas_string()
@@ -24928,6 +24943,7 @@ const environmentSchema = strictObject({
     migrations: migrationsSection.optional(),
     backup: backupSection.optional(),
     preflight: preflightSection.optional(),
+    hotfix: hotfixSection.optional(),
     record: recordSection.optional(),
 });
 const runbookSchema = strictObject({
