@@ -126,7 +126,7 @@ export function parseMigrationsHandoff(
     raw = JSON.parse(v);
   } catch (e) {
     throw new ConfigurationError(
-      `Input "${o.inputName}": expected run-migrations' report (JSON), got ${quote(v, 60)}, which is not valid JSON (${e instanceof Error ? e.message.slice(0, 120) : String(e)}). Nothing was deployed.`,
+      `Input "${o.inputName}": expected run-migrations' report (JSON), got ${quote(v, 60)}, which is not valid JSON (${clip(e instanceof Error ? e.message : String(e), 120)}). Nothing was deployed.`,
       HINT,
     );
   }
