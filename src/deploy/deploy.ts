@@ -20,6 +20,7 @@ import {
 import { strategies } from './strategies/index.js';
 import type { StrategyRun, Undo } from './strategies/types.js';
 import { timeline, PhaseFailure, type Phase } from '../shared/deployments/timeline.js';
+import type { MigrationsRecord } from '../shared/deployments/migrations.js';
 
 export type { Phase };
 
@@ -46,6 +47,10 @@ export interface DeployReport {
   rollback?: { needed: boolean; attempted: boolean; ok: boolean; description: string; reason?: string };
   /** The message for the on-call engineer when the environment needs a human. */
   needsHuman?: string;
+  /** The migrations recorded in the deployment payload (from the `migrations` input). */
+  migrations?: MigrationsRecord;
+  /** Why the `migrations` input was not recorded. */
+  migrationsIgnored?: string;
 }
 
 /** Raised by deploy() when the deploy refuses to start; nothing was changed. */
@@ -77,6 +82,8 @@ export async function deploy(config: DeployConfig, ctx: Ctx, deps: DeployDeps): 
   const { phases, timed } = timeline(ctx, started);
   const { provider, records } = deps;
   for (const c of [...config.checks, ...config.slots.map((s) => s.check)]) ctx.secrets.addUrl(c.url);
+  if (config.migrationsIgnored)
+    log.warning(`Input "migrations" not recorded in the deployment: ${config.migrationsIgnored}.`);
 
   /** One timeline entry. `afterCancel`: the phase runs on purpose after a cancel (the rollback). */
 
@@ -139,6 +146,8 @@ export async function deploy(config: DeployConfig, ctx: Ctx, deps: DeployDeps): 
     cancelled: false,
     durationMs: 0,
     phases,
+    ...(config.migrations ? { migrations: config.migrations } : {}),
+    ...(config.migrationsIgnored ? { migrationsIgnored: config.migrationsIgnored } : {}),
   };
 
   // 3. Record the deployment.
@@ -151,6 +160,7 @@ export async function deploy(config: DeployConfig, ctx: Ctx, deps: DeployDeps): 
     previousSlot: liveSlot,
     runUrl: ctx.repo.runUrl || undefined,
     ...(config.backup ? { backup: config.backup } : {}),
+    ...(config.migrations ? { migrations: config.migrations } : {}),
   };
   // Not interrupted by a cancel: a deployment created but never given a status would look "pending" (running)
   // to the next deploy; the cancel is noticed at the next phase and the deployment marked error.

@@ -24,6 +24,7 @@ import {
 } from '../core/inputs.js';
 import { firstDefined, type LoadedRunbook } from '../core/runbook.js';
 import { parseBackupHandoff, type BackupRecord } from '../shared/backups/handoff.js';
+import { parseMigrationsHandoff, type MigrationsRecord } from '../shared/deployments/migrations.js';
 import {
   PROVIDERS,
   resolveCommands,
@@ -70,6 +71,7 @@ export const inputSchema = z.object({
   token: optional(text()),
   backup: optional(text()),
   'backup-artifact': optional(text()),
+  migrations: optional(text()),
   runbook: z.string(),
 });
 
@@ -116,6 +118,10 @@ export interface DeployConfig extends DeploymentSettings {
   runbookFile?: string;
   /** The backup taken for this release (recorded in the deployment payload for rollback). */
   backup?: BackupRecord;
+  /** The migrations applied for this release (recorded in the deployment payload for the release plan). */
+  migrations?: MigrationsRecord;
+  /** Why the `migrations` input was given but not recorded (a failed run, a mode other than apply). */
+  migrationsIgnored?: string;
 }
 
 export function getInputs(raw: RawInputs = readRawInputs(Object.keys(inputSchema.shape))): DeployInputs {
@@ -211,6 +217,13 @@ export function resolveConfig(
   if (!token)
     throw missing('token', 'a GitHub token with `deployments: write` (the default is ${{ github.token }})');
 
+  const migrations = inputs.migrations
+    ? parseMigrationsHandoff(inputs.migrations, {
+        inputName: 'migrations',
+        environment: inputs.environment,
+      })
+    : undefined;
+
   return {
     environment: inputs.environment,
     version: inputs.version,
@@ -247,6 +260,8 @@ export function resolveConfig(
           artifactInputName: 'backup-artifact',
         })
       : undefined,
+    migrations: migrations?.record,
+    migrationsIgnored: migrations?.ignored,
   };
 }
 

@@ -1,6 +1,7 @@
 /** deploy's outputs, job summary and failure message. */
 import { formatDuration } from '../core/inputs.js';
 import { ICON, Summary } from '../core/report.js';
+import type { MigrationsRecord } from '../shared/deployments/migrations.js';
 import type { DeployReport } from './deploy.js';
 
 export function outputs(r: DeployReport): Record<string, string | number | undefined> {
@@ -48,6 +49,24 @@ export function failureMessage(r: DeployReport): string {
   return lines.join('\n');
 }
 
+/** A value from the migrations report inside a code span (markdown and HTML shown as text). */
+const span = (v: string) => `\`${v.replace(/`/g, "'")}\``;
+
+/** The job summary's line about the migrations recorded in the deployment. */
+export function migrationsFact(r: Pick<DeployReport, 'migrations' | 'migrationsIgnored' | 'deploymentId'>) {
+  const m: MigrationsRecord | undefined = r.migrations;
+  if (!m) return r.migrationsIgnored ? `${ICON.warn} not recorded: ${r.migrationsIgnored}` : undefined;
+  const n = m.applied.length + (m.omitted ?? 0);
+  const version =
+    m.from !== undefined && m.to !== undefined && m.from !== m.to
+      ? `${span(m.from)} → ${span(m.to)}`
+      : m.to !== undefined
+        ? `at ${span(m.to)}`
+        : 'schema version unknown';
+  const where = r.deploymentId === undefined ? 'for the deployment' : `in deployment #${r.deploymentId}`;
+  return `${span(m.tool)}, ${version}: ${n === 1 ? '1 migration' : `${n} migrations`} applied (recorded ${where}${m.omitted ? `; the first ${m.omitted} left out of the list` : ''})`;
+}
+
 const RESULT = { ok: `${ICON.pass} ok`, failed: `${ICON.fail} failed`, cancelled: `${ICON.warn} cancelled` };
 
 export function summary(r: DeployReport): Summary {
@@ -58,6 +77,7 @@ export function summary(r: DeployReport): Summary {
     ['Version', `${r.version}${r.previousVersion ? ` (was ${r.previousVersion})` : ''}`],
     ['Strategy', `${r.strategy} (provider ${r.provider})`],
     ['Live slot', r.slot],
+    ...(r.migrations || r.migrationsIgnored ? [['Migrations', migrationsFact(r)] as const] : []),
     ['Result', r.status],
     [
       'GitHub deployment',

@@ -2,7 +2,8 @@
  * The plan job's own scripts, run as the runner runs them (bash, the step's env, GITHUB_OUTPUT and
  * GITHUB_STEP_SUMMARY files) against the fake GitHub API: what is live now (Deployments API), the changes and
  * pull requests since (compare API), hostile values from the API neutralised, an API failure said in the plan,
- * and the page the reviewer reads.
+ * the pending migrations with their time on the soak environment (from the deployments' payloads, which deploy
+ * writes from run-migrations' report), and the page the reviewer reads.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -27,6 +28,7 @@ const wf = YAML.parse(readFileSync(path.join(ROOT, '.github/workflows/release.ym
 const releaseSteps = wf.jobs.release!.steps;
 const planSteps = wf.jobs.plan!.steps;
 const liveStep = planSteps.find((s) => s.id === 'live')!;
+const migrationsStep = planSteps.find((s) => s.id === 'migrations')!;
 const planStep = planSteps.find((s) => s.name === 'Write the release plan')!;
 
 /** Runs a step's script with `env` as the runner would after evaluating the step's `env:` (asynchronously: the
@@ -212,6 +214,39 @@ describe('release.yml plan: what is live and what changes', { concurrency: false
     assert.doesNotMatch(second, /\| Hotfix/);
   });
 
+  it('the plan page: the pending migrations section, or a sentence when they were not read', async () => {
+    const temp = mkdtempSync(path.join(tmpdir(), 'release-plan-'));
+    writeFileSync(path.join(temp, 'release-plan-changes.md'), 'Live now: `v41`\n');
+    const env = {
+      ENVIRONMENT: 'production',
+      VERSION: 'v42',
+      REF: 'main',
+      SHA: sha(5),
+      HOTFIX: 'false',
+      HOTFIX_SOAK: '15m',
+      BACKUP: 'true',
+      MIGRATE: 'true',
+      SMOKE: 'true',
+      RESTORE: 'false',
+      LIVE_VERSION: 'v41',
+      LIVE_SLOT: 'green',
+    };
+    await runStep(planStep, env, temp);
+    const first = readFileSync(path.join(temp, 'summary.md'), 'utf8');
+    assert.match(
+      first,
+      /### Pending migrations\n\n_The pending migrations were not read\._ The release job's run-migrations step will list what it applies\./,
+    );
+    writeFileSync(path.join(temp, 'release-plan-migrations.md'), '**2 pending migrations**\n');
+    await runStep(planStep, env, temp);
+    const second = readFileSync(path.join(temp, 'summary.md'), 'utf8').slice(first.length);
+    assert.match(
+      second,
+      /### Changes since the live version\n\nLive now: `v41`\n\n### Pending migrations\n\n\*\*2 pending migrations\*\*\n/,
+    );
+    assert.match(second, /\| Migrations \| pending migrations applied before the deploy \(listed below/);
+  });
+
   it("hotfix: the freeze that makes preflight count the approvers covers now, in preflight-check's freeze form", async () => {
     const temp = mkdtempSync(path.join(tmpdir(), 'release-plan-'));
     const step = releaseSteps.find((x) => x.id === 'hotfix-freeze')!;
@@ -231,3 +266,343 @@ describe('release.yml plan: what is live and what changes', { concurrency: false
       }
   });
 });
+
+/** What deploy records in the payload (src/shared/deployments/migrations.ts). */
+const migrations = (from: string, to: string, applied: [string, string, number?][], extra = {}) => ({
+  tool: 'sql',
+  from,
+  to,
+  applied: applied.map(([version, name, durationMs]) => ({ version, name, durationMs })),
+  ...extra,
+});
+
+describe(
+  'release.yml plan: pending migrations with their time on the soak environment',
+  { concurrency: false },
+  () => {
+    let fake: FakeGitHub;
+    before(async () => {
+      fake = await startFakeGitHub({ validate: true });
+    });
+    after(async () => {
+      assert.deepEqual(fake.violations, []);
+      await fake.close();
+    });
+
+    const pending = async (env: {
+      ENVIRONMENT: string;
+      SOAK_ENVIRONMENT: string;
+      SHA: string;
+      LIVE_ID: string;
+      MIGRATE?: string;
+    }) => {
+      const temp = mkdtempSync(path.join(tmpdir(), 'release-plan-'));
+      const before = fake.requests.length;
+      const r = await runStep(
+        migrationsStep,
+        { GH_TOKEN: 'ghs_test', GITHUB_API_URL: fake.url, MIGRATE: 'true', ...env },
+        temp,
+      );
+      const file = path.join(temp, 'release-plan-migrations.md');
+      return {
+        ...r,
+        md: readFileSync(file, 'utf8'),
+        made: fake.requests.slice(before).map((q) => `${q.method} ${q.path}`),
+      };
+    };
+    const dep = (
+      environment: string,
+      n: number,
+      payload: Record<string, unknown> | string,
+      statuses: ('success' | 'failure')[] = ['success'],
+    ) => Number(fake.seed.deployment({ environment, sha: sha(n), payload, statuses }).id);
+
+    it('lists what the soak environment applied after the live schema version, up to this commit, with the times and a total', async () => {
+      const S = 'staging-a';
+      dep(S, 11, {
+        version: 'v10',
+        migrations: migrations('20260101000000', '20260102000000', [
+          ['20260102000000', 'create_orders', 1500],
+        ]),
+      });
+      dep('prod-m', 11, {
+        version: 'v10',
+        migrations: migrations('20260101000000', '20260102000000', [
+          ['20260102000000', 'create_orders', 4000],
+        ]),
+      });
+      // A deploy that failed after its migrations ran: they stay applied on staging, so they count.
+      dep(
+        S,
+        12,
+        {
+          version: 'v11',
+          migrations: migrations('20260102000000', '20260105000000', [
+            ['20260103000000', 'add_price', 850],
+            ['20260105000000', 'orders_index', 125_000],
+          ]),
+        },
+        ['failure'],
+      );
+      dep(S, 12, { version: 'v11', migrations: migrations('20260105000000', '20260105000000', []) });
+      // A rollback deployment records no migrations.
+      dep(S, 12, { version: 'v11', rollback_of: 1 });
+      dep(S, 14, {
+        version: 'v12',
+        migrations: migrations('20260105000000', '20260110000000', [['20260110000000', 'backfill']]),
+      });
+      // Newer than this commit on staging: not part of this release.
+      dep(S, 15, {
+        version: 'v13',
+        migrations: migrations('20260110000000', '20260120000000', [
+          ['20260120000000', 'not_in_this_release', 10],
+        ]),
+      });
+
+      const temp = mkdtempSync(path.join(tmpdir(), 'release-plan-'));
+      const live = await runStep(
+        liveStep,
+        { GH_TOKEN: 'ghs_test', GITHUB_API_URL: fake.url, ENVIRONMENT: 'prod-m', SHA: sha(14) },
+        temp,
+      );
+      assert.match(live.outputs.id!, /^\d+$/);
+      const r = await pending({
+        ENVIRONMENT: 'prod-m',
+        SOAK_ENVIRONMENT: S,
+        SHA: sha(14),
+        LIVE_ID: live.outputs.id!,
+      });
+      assert.deepEqual(r.outputs, { count: '3', 'total-ms': '125850' });
+      const rows = r.md.split('\n').filter((l) => /^\| \d/.test(l));
+      assert.deepEqual(rows, [
+        '| 20260103000000 | add\\_price | 850 ms |',
+        '| 20260105000000 | orders\\_index | 2 min 5 s |',
+        '| 20260110000000 | backfill | – |',
+      ]);
+      assert.match(r.md, /\| \| \*\*Total\*\* \| \*\*2 min 5 s\*\* \(1 without a timing\) \|/);
+      assert.match(
+        r.md,
+        /prod-m is at schema version \*\*20260102000000\*\* \(deployment #\d+\); this commit on staging-a is at \*\*20260110000000\*\*/,
+      );
+      assert.match(r.md, /\*\*3 pending migrations\*\*, in the order staging-a applied them:/);
+      assert.match(r.md, /\| Version \| Name \| Time on staging-a \|/);
+      assert.doesNotMatch(r.md, /not\\_in\\_this\\_release|incomplete/);
+      // Bounded: the live deployment, the soak environment's list, the status of this commit's deployment there.
+      assert.equal(r.made.length, 3, r.made.join('\n'));
+      assert.equal(r.made[0], `GET /repos/octo-org/app/deployments/${live.outputs.id}`);
+      assert.equal(r.made[1], 'GET /repos/octo-org/app/deployments');
+      assert.match(r.made[2]!, /^GET \/repos\/octo-org\/app\/deployments\/\d+\/statuses$/);
+    });
+
+    it('versions the soak list does not reach are compared as numbers, and an unreached start is said', async () => {
+      const S = 'staging-b';
+      dep(S, 21, {
+        version: 'v1',
+        migrations: migrations('5', '12', [
+          ['7', 'seven', 70],
+          ['10', 'ten', 100],
+          ['12', 'twelve', 120],
+        ]),
+      });
+      // Live at 9 (lexically above 10 and 12, numerically below): 10 and 12 are pending.
+      const live9 = dep('prod-b', 20, { version: 'v0', migrations: migrations('1', '9', []) });
+      const r = await pending({
+        ENVIRONMENT: 'prod-b',
+        SOAK_ENVIRONMENT: S,
+        SHA: sha(21),
+        LIVE_ID: String(live9),
+      });
+      assert.equal(r.outputs.count, '2');
+      assert.deepEqual(
+        r.md.split('\n').filter((l) => /^\| \d/.test(l)),
+        ['| 10 | ten | 100 ms |', '| 12 | twelve | 120 ms |'],
+      );
+      assert.doesNotMatch(r.md, /incomplete/);
+      // Live at 3, below the oldest version the list starts from (5): what came between is not known.
+      const live3 = dep('prod-c', 20, { version: 'v0', migrations: migrations('1', '3', []) });
+      const r3 = await pending({
+        ENVIRONMENT: 'prod-c',
+        SOAK_ENVIRONMENT: S,
+        SHA: sha(21),
+        LIVE_ID: String(live3),
+      });
+      assert.equal(r3.outputs.count, '3');
+      assert.match(r3.md, /_The list may be incomplete: /);
+      // Live at this commit's version: nothing pending.
+      const live12 = dep('prod-d', 21, { version: 'v1', migrations: migrations('5', '12', []) });
+      const r12 = await pending({
+        ENVIRONMENT: 'prod-d',
+        SOAK_ENVIRONMENT: S,
+        SHA: sha(21),
+        LIVE_ID: String(live12),
+      });
+      assert.equal(r12.outputs.count, '0');
+      assert.match(r12.md, /\*\*No pending migrations\.\*\*/);
+      assert.doesNotMatch(r12.md, /\| Version/);
+      // Live newer than this commit (e.g. a release of an older commit): said.
+      const live20 = dep('prod-e', 22, { version: 'v2', migrations: migrations('12', '20', []) });
+      const r20 = await pending({
+        ENVIRONMENT: 'prod-e',
+        SOAK_ENVIRONMENT: S,
+        SHA: sha(21),
+        LIVE_ID: String(live20),
+      });
+      assert.equal(r20.outputs.count, '0');
+      assert.match(r20.md, /schema live on prod-e is newer than the one of this commit/);
+    });
+
+    const unknown = /The release job's run-migrations step will list what it applies\.\n$/;
+
+    it('the live deployment records no migration data: a sentence, not a guess', async () => {
+      const S = 'staging-c';
+      dep(S, 31, { version: 'v1', migrations: migrations('1', '2', [['2', 'two', 5]]) });
+      const live = dep('prod-f', 30, { version: 'v0' });
+      const r = await pending({
+        ENVIRONMENT: 'prod-f',
+        SOAK_ENVIRONMENT: S,
+        SHA: sha(31),
+        LIVE_ID: String(live),
+      });
+      assert.equal(r.outputs.count, '');
+      assert.match(
+        r.md,
+        new RegExp(`The live deployment of prod-f \\(#${live}\\) records no schema version`),
+      );
+      assert.match(r.md, unknown);
+      assert.deepEqual(r.made, [`GET /repos/octo-org/app/deployments/${live}`], 'stops there');
+      // A payload stored as a JSON string is read the same; one whose migrations are not an object is no data.
+      const odd = dep('prod-f', 30, JSON.stringify({ version: 'v0', migrations: 'nope' }));
+      assert.match(
+        (await pending({ ENVIRONMENT: 'prod-f', SOAK_ENVIRONMENT: S, SHA: sha(31), LIVE_ID: String(odd) }))
+          .md,
+        /records no schema version/,
+      );
+      const asString = dep(
+        'prod-f',
+        30,
+        JSON.stringify({ version: 'v0', migrations: migrations('0', '1', []) }),
+      );
+      const ok = await pending({
+        ENVIRONMENT: 'prod-f',
+        SOAK_ENVIRONMENT: S,
+        SHA: sha(31),
+        LIVE_ID: String(asString),
+      });
+      assert.equal(ok.outputs.count, '1');
+    });
+
+    it('what cannot be known is said: nothing live, the soak environment itself, migrations off, this commit not soaked, no data there', async () => {
+      const S = 'staging-d';
+      const live = dep('prod-g', 40, { version: 'v0', migrations: migrations('1', '1', []) });
+      const cases: [Record<string, string>, RegExp][] = [
+        [{ LIVE_ID: '' }, /Nothing is live on prod-g, or what is live is not known/],
+        [{ SOAK_ENVIRONMENT: 'prod-g' }, /This release goes to prod-g, the soak environment itself/],
+        [{ SHA: sha(49) }, /This commit has no successful deployment among the 30 newest of staging-d/],
+        [{ SHA: sha(42) }, /This commit has no successful deployment among the 30 newest of staging-d/],
+        [{ SHA: sha(43) }, /This commit's deployment on staging-d \(#\d+\) records no migrations/],
+      ];
+      dep(S, 42, { version: 'v2', migrations: migrations('1', '2', [['2', 'two', 1]]) }, ['failure']);
+      dep(S, 43, { version: 'v3' });
+      for (const [over, message] of cases) {
+        const r = await pending({
+          ENVIRONMENT: 'prod-g',
+          SOAK_ENVIRONMENT: S,
+          SHA: sha(43),
+          LIVE_ID: String(live),
+          ...over,
+        });
+        assert.match(r.md, message, JSON.stringify(over));
+        assert.match(r.md, unknown);
+        assert.equal(r.outputs.count, '');
+      }
+      const off = await pending({
+        ENVIRONMENT: 'prod-g',
+        SOAK_ENVIRONMENT: S,
+        SHA: sha(43),
+        LIVE_ID: String(live),
+        MIGRATE: 'false',
+      });
+      assert.equal(off.md, 'Migrations are **off** for this release: none is applied.\n');
+      assert.deepEqual(off.made, [], 'no request');
+    });
+
+    it('an API failure is said in the plan and does not fail the plan', async () => {
+      const S = 'staging-e';
+      dep(S, 51, { version: 'v1', migrations: migrations('1', '2', [['2', 'two', 5]]) });
+      const live = dep('prod-h', 50, { version: 'v0', migrations: migrations('0', '1', []) });
+      const env = { ENVIRONMENT: 'prod-h', SOAK_ENVIRONMENT: S, SHA: sha(51), LIVE_ID: String(live) };
+      // curl tries three times (--retry 2): each fault fails every attempt, and is used up.
+      fake.failNext({ status: 500, times: 3, match: 'GET /repos/{owner}/{repo}/deployments' });
+      const list = await pending(env);
+      assert.match(
+        list.md,
+        /_Could not read the deployments of staging-e: the pending migrations are unknown\._/,
+      );
+      assert.equal(list.outputs.count, '');
+      fake.failNext({
+        status: 502,
+        times: 3,
+        match: 'GET /repos/{owner}/{repo}/deployments/{deployment_id}',
+      });
+      const one = await pending(env);
+      assert.match(one.md, new RegExp(`_Could not read the live deployment of prod-h \\(#${live}\\)`));
+      fake.failNext({
+        status: 500,
+        times: 3,
+        match: 'GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses',
+      });
+      const statuses = await pending(env);
+      assert.match(statuses.md, /_Could not read the statuses of deployment #\d+ of staging-e/);
+      const fine = await pending(env);
+      assert.equal(fine.outputs.count, '1', 'the next plan reads them');
+    });
+
+    it('hostile versions, names and durations from the payloads are escaped, one table row each', async () => {
+      const S = 'staging-f';
+      const hostileName =
+        'x <img src=x onerror=alert(1)> | `code` **b** [l](javascript:x)\n::error::INJECTED\r\n## heading';
+      dep(S, 61, {
+        version: 'v1',
+        migrations: {
+          tool: 'sql',
+          from: '1',
+          to: 'v|<b>\n::error::x',
+          applied: [
+            { version: 2, name: hostileName, durationMs: 'slow' },
+            { version: '3\n| 9 | forged | 1 ms |', name: 'n'.repeat(500), durationMs: 1e300 },
+            { version: 'v|<b>\n::error::x', name: null, durationMs: -1 },
+            'not an object',
+            { name: 'no version' },
+          ],
+        },
+      });
+      const live = dep('prod-i', 60, { version: 'v0', migrations: migrations('0', '1', []) });
+      const r = await pending({
+        ENVIRONMENT: 'prod-i',
+        SOAK_ENVIRONMENT: S,
+        SHA: sha(61),
+        LIVE_ID: String(live),
+      });
+      assert.equal(r.outputs.count, '3');
+      assert.deepEqual(Object.keys(r.outputs).sort(), ['count', 'total-ms']);
+      assert.ok(!r.md.includes('<img') && !r.md.includes('<b>'), r.md);
+      assert.ok(!/^\s*::/m.test(r.md) && !/^#/m.test(r.md), r.md);
+      const rows = r.md
+        .split('\n')
+        .filter((l) => l.startsWith('| ') && !l.startsWith('| Version') && !l.startsWith('| |'));
+      assert.equal(rows.length, 3, r.md);
+      for (const row of rows) assert.equal(row.split(/(?<!\\)\|/).length, 5, `four unescaped pipes: ${row}`);
+      assert.ok(
+        rows[0]!.includes(
+          '&lt;img src=x onerror=alert(1)&gt; \\| \\`code\\` \\*\\*b\\*\\* \\[l\\](javascript:x)',
+        ),
+        rows[0],
+      );
+      assert.ok(rows[0]!.endsWith('| – |'), 'a duration that is not a number is no timing');
+      assert.ok(rows[1]!.startsWith('| 3\\| 9 \\| forged \\| 1 ms \\| |'), rows[1]);
+      assert.ok(rows[1]!.endsWith('| – |'));
+      assert.ok(rows[1]!.length < 400, 'names clipped');
+      assert.match(r.md, /this commit on staging-f is at \*\*v\\\|&lt;b&gt;::error::x\*\*/);
+    });
+  },
+);

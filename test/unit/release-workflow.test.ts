@@ -489,6 +489,32 @@ describe('release.yml: the reusable release pipeline', () => {
     assert.equal(interpolate(String(preflight.with!.sha), w(false)), 'abc');
   });
 
+  it('the plan reads the pending migrations after what is live, from the soak environment (default staging)', () => {
+    const steps = job('plan').steps!;
+    const at = (id: string) => steps.findIndex((s) => s.id === id);
+    const step = steps[at('migrations')]!;
+    assert.ok(step, 'a step reads the pending migrations');
+    assert.ok(at('live') < at('migrations'), 'after what is live (it reads the live deployment it found)');
+    const page = steps.findIndex((s) => s.run?.includes('### Pending migrations'));
+    assert.ok(at('migrations') < page, 'before the page that shows them');
+    const env = (inputs: Record<string, unknown>) =>
+      Object.fromEntries(
+        Object.entries(step.env!).map(([k, v]) => [
+          k,
+          interpolate(String(v), {
+            inputs: { ...INPUTS, 'soak-environment': '', ...inputs },
+            steps: { commit: { outputs: { sha: 'abc' } }, live: { outputs: { id: '7' } } },
+            github: { token: 't' },
+          }),
+        ]),
+      );
+    assert.equal(env({}).SOAK_ENVIRONMENT, 'staging');
+    assert.equal(env({ 'soak-environment': 'qa' }).SOAK_ENVIRONMENT, 'qa');
+    assert.equal(env({}).LIVE_ID, '7');
+    assert.equal(env({}).SHA, 'abc');
+    assert.equal(env({ migrate: false }).MIGRATE, 'false');
+  });
+
   it('the release checks out and records the planned commit', () => {
     const ctx = { inputs: INPUTS, needs: { plan: { outputs: { sha: 'abc' } } }, github: { sha: 'other' } };
     const steps = job('release').steps!;
@@ -514,6 +540,11 @@ describe('release.yml: the reusable release pipeline', () => {
     const deploy = steps.find((s) => ownAction(s.uses) === 'deploy')!;
     assert.match(String(deploy.with!.backup), /steps\.backup\.outputs\.manifest/);
     assert.match(String(deploy.with!['backup-artifact']), /backup-\{0\}-\{1\}/);
+    assert.equal(
+      String(deploy.with!.migrations),
+      '${{ steps.migrate.outputs.report }}',
+      "deploy records run-migrations' report in the deployment, for the next plan",
+    );
     const backup = steps.find((s) => ownAction(s.uses) === 'backup-db')!;
     assert.equal(backup.with!['decrypt-identity'], '${{ secrets.BACKUP_AGE_IDENTITY }}');
   });

@@ -6,6 +6,7 @@
 import type { RunContext } from '../../core/context.js';
 import { createOctokit, Deployments, type DeploymentState } from '../../core/github.js';
 import type { BackupRecord } from '../backups/handoff.js';
+import type { MigrationsRecord } from './migrations.js';
 import type { DeploymentSettings as DeployConfig, StrategyName } from './settings.js';
 import { CONTROL_CHARS } from '../../core/safe-line.js';
 
@@ -28,6 +29,8 @@ export interface DeployPayload {
   runUrl?: string;
   /** The backup taken before this release: what its rollback restores. */
   backup?: BackupRecord;
+  /** The schema migrations applied for this release (compact, bounded): what the release plan reads back. */
+  migrations?: MigrationsRecord;
 }
 
 export interface PreviousDeployment {
