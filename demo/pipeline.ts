@@ -42,6 +42,8 @@ export interface DemoState {
     states: string[];
     /** The latest status's description. */
     description: string;
+    /** The schema version its payload says the database is at (migrations.to), '' when it says none. */
+    schema: string;
   }[];
   issues: { number: number; title: string; labels: string[]; state: string }[];
   records: { id: string; environment: string; version: string; status: string; stored: boolean }[];
@@ -182,7 +184,7 @@ function seedHistory(s: Stack): void {
   fake.seed.commit({ sha: v1, message: 'Shop v1: products and orders' });
   fake.seed.commit({ sha: v2, message: 'Orders by customer, indexed', parents: [v1] });
   fake.seed.commit({ sha: v3, message: 'Faster checkout: product stock (CHG-1042) (#1)', parents: [v2] });
-  const migrated = (to: string) => ({ tool: 'sql', to });
+  const migrated = (to: string) => ({ tool: 'sql', to, applied: [] });
   for (const [version, sha, days, slot, to] of [
     ['v1', v1, 12, 'green', '20260102090000'],
     ['v2', v2, 3, 'blue', '20260103090000'],
@@ -426,6 +428,9 @@ async function githubState(
     sha: String(d.sha),
     states: (s.fake.state.statuses.get(Number(d.id)) ?? []).map((x) => String(x.state)),
     description: String(s.fake.state.statuses.get(Number(d.id))?.at(-1)?.description ?? ''),
+    schema: String(
+      ((d.payload as Record<string, unknown>).migrations as { to?: string } | undefined)?.to ?? '',
+    ),
   }));
   const issues = s.fake.state.issues.map((i) => ({
     number: Number(i.number),
@@ -488,7 +493,7 @@ function printTable(state: DemoState, log: (s: string) => void): void {
   log('| --- | --- |');
   for (const d of state.deployments)
     log(
-      `| deployment #${d.id} | ${d.environment} ${d.version} (${d.sha.slice(0, 7)}): ${d.states.join(' → ')}${d.description ? ` (“${d.description}”)` : ''} |`,
+      `| deployment #${d.id} | ${d.environment} ${d.version} (${d.sha.slice(0, 7)}${d.schema ? `, schema ${d.schema}` : ''}): ${d.states.join(' → ')}${d.description ? ` (“${d.description}”)` : ''} |`,
     );
   for (const i of state.issues)
     log(`| issue #${i.number} | ${i.title} [${i.labels.join(', ')}] (${i.state}) |`);

@@ -32597,6 +32597,8 @@ async function deploy(config, ctx, deps) {
     const { provider, records } = deps;
     for (const c of [...config.checks, ...config.slots.map((s) => s.check)])
         ctx.secrets.addUrl(c.url);
+    if (config.migrationsIgnored)
+        log.warning(`Input "migrations" not recorded in the deployment: ${config.migrationsIgnored}.`);
     /** One timeline entry. `afterCancel`: the phase runs on purpose after a cancel (the rollback). */
     const phase = (name, fn, detail) => timed(name, fn, detail);
     // 1. What is live, and is anyone else deploying?
@@ -32645,6 +32647,8 @@ async function deploy(config, ctx, deps) {
         cancelled: false,
         durationMs: 0,
         phases,
+        ...(config.migrations ? { migrations: config.migrations } : {}),
+        ...(config.migrationsIgnored ? { migrationsIgnored: config.migrationsIgnored } : {}),
     };
     // 3. Record the deployment.
     const payload = {
@@ -32656,6 +32660,7 @@ async function deploy(config, ctx, deps) {
         previousSlot: liveSlot,
         runUrl: ctx.repo.runUrl || undefined,
         ...(config.backup ? { backup: config.backup } : {}),
+        ...(config.migrations ? { migrations: config.migrations } : {}),
     };
     // Not interrupted by a cancel: a deployment created but never given a status would look "pending" (running)
     // to the next deploy; the cancel is noticed at the next phase and the deployment marked error.
@@ -32904,6 +32909,124 @@ function parseBackupHandoff(value, o) {
     };
 }
 
+;// CONCATENATED MODULE: ./src/shared/deployments/migrations.ts
+/**
+ * The migrations hand-off: what a deployment records about the schema migrations applied for it (in the GitHub
+ * deployment's payload, as `migrations`), read from run-migrations' `report` output (deploy's `migrations` input).
+ *
+ * The release plan reads it back from the Deployments API, where no database is in reach: the schema version
+ * live on an environment (`to` of its live deployment) and what each migration took on the soak environment
+ * (`applied` of that environment's deployments). So the record is compact and bounded: at most
+ * `MIGRATION_LIMITS.applied` migrations (the last ones applied; `omitted` counts the rest), every string
+ * clipped, no control characters.
+ *
+ * A report that is not JSON, or not a run-migrations report, is refused (ConfigurationError naming the input,
+ * before anything is done), as is one taken on another environment. A well-formed report that does not say what
+ * the schema now is (a failed run, or a mode other than `apply`) is ignored with a reason: the deploy goes on,
+ * and the deployment records no migrations rather than a schema version the database may not have.
+ */
+
+
+
+
+const MIGRATION_LIMITS = {
+    /** Migrations listed in `applied` (the last ones applied). */
+    applied: 50,
+    version: 64,
+    name: 100,
+    tool: 32,
+};
+/** The part of run-migrations' report the hand-off reads (the report holds more). */
+const reportPart = object({
+    mode: schemas_enum(['status', 'dry-run', 'apply', 'down']),
+    tool: schemas_string(),
+    environment: schemas_string().nullish(),
+    passed: schemas_boolean(),
+    previousVersion: schemas_string().nullish(),
+    currentVersion: schemas_string().nullish(),
+    migrations: array(object({
+        version: union([schemas_string(), schemas_number()]),
+        name: schemas_string().nullish(),
+        status: schemas_string(),
+        durationMs: schemas_number().nonnegative().nullish(),
+    })),
+});
+/** One line, no control characters, at most `max` characters (an ellipsis says it was clipped). */
+function clip(value, max) {
+    const s = value.replace(new RegExp(CONTROL_CHARS.source, 'g'), ' ').trim();
+    return s.length > max ? `${s.slice(0, max - 1)}…` : s;
+}
+/** The payload's `migrations` from a report that applied them (see `parseMigrationsHandoff` for the checks). */
+function compactMigrations(report) {
+    const applied = report.migrations
+        .filter((m) => m.status === 'applied')
+        .map((m) => {
+        const out = {
+            version: clip(String(m.version), MIGRATION_LIMITS.version),
+            name: clip(m.name ?? '', MIGRATION_LIMITS.name),
+        };
+        if (typeof m.durationMs === 'number' && Number.isFinite(m.durationMs))
+            out.durationMs = Math.round(m.durationMs);
+        return out;
+    });
+    const omitted = Math.max(0, applied.length - MIGRATION_LIMITS.applied);
+    const version = (v) => {
+        const s = clip(v ?? '', MIGRATION_LIMITS.version);
+        return s === '' ? undefined : s;
+    };
+    const record = {
+        tool: clip(report.tool, MIGRATION_LIMITS.tool) || 'unknown',
+        applied: [],
+    };
+    const from = version(report.previousVersion);
+    const to = version(report.currentVersion);
+    if (from !== undefined)
+        record.from = from;
+    if (to !== undefined)
+        record.to = to;
+    record.applied = applied.slice(omitted);
+    if (omitted)
+        record.omitted = omitted;
+    return record;
+}
+const HINT = "Pass run-migrations' report output from the same job, e.g. migrations: ${{ steps.migrate.outputs.report }}.";
+/**
+ * Parse the `migrations` input: run-migrations' report (JSON). Throws a ConfigurationError naming `inputName`
+ * when it is not JSON, not a run-migrations report, or a report of another environment; returns the reason it
+ * is ignored when the report does not describe an applied schema (failed, or not mode `apply`).
+ */
+function parseMigrationsHandoff(value, o) {
+    const v = value.trim();
+    let raw;
+    try {
+        raw = JSON.parse(v);
+    }
+    catch (e) {
+        throw new ConfigurationError(`Input "${o.inputName}": expected run-migrations' report (JSON), got ${quote(v, 60)}, which is not valid JSON (${clip(e instanceof Error ? e.message : String(e), 120)}). Nothing was deployed.`, HINT);
+    }
+    const r = reportPart.safeParse(raw);
+    if (!r.success)
+        throw new ConfigurationError(`Input "${o.inputName}": the JSON given is not a run-migrations report: ${prettifyError(r.error)
+            .split('\n')
+            .filter((l) => l.trim())
+            .slice(0, 4)
+            .map((l) => clip(l, 160))
+            .join('; ')}. Nothing was deployed.`, HINT);
+    const report = r.data;
+    const env = report.environment ? clip(report.environment, 255) : '';
+    if (env && env !== 'default' && env !== o.environment)
+        throw new ConfigurationError(`Input "${o.inputName}": the migrations were run on the environment ${quote(env)}, and this deploy is to ${quote(o.environment)}. Nothing was deployed.`, 'Pass the report of the migrations run for this environment.');
+    if (report.mode !== 'apply')
+        return {
+            ignored: `the report is of mode "${report.mode}", not "apply": it applied nothing, so the deployment records no migrations`,
+        };
+    if (!report.passed)
+        return {
+            ignored: 'the migrations run did not pass: the schema version is uncertain, so the deployment records no migrations',
+        };
+    return { record: compactMigrations(report) };
+}
+
 ;// CONCATENATED MODULE: ./src/shared/deployments/settings.ts
 /**
  * The deployment settings deploy and rollback share: strategy names, the provider's commands, the two slots and
@@ -32966,6 +33089,7 @@ function resolveSlots(inputs, runbook) {
 
 
 
+
 const inputSchema = object({
     environment: inputs_optional(inputs_name('an environment name', 255)),
     version: inputs_optional(inputs_name('a version', 256)),
@@ -32996,6 +33120,7 @@ const inputSchema = object({
     token: inputs_optional(inputs_text()),
     backup: inputs_optional(inputs_text()),
     'backup-artifact': inputs_optional(inputs_text()),
+    migrations: inputs_optional(inputs_text()),
     runbook: schemas_string(),
 });
 const inputs_DEFAULTS = {
@@ -33074,6 +33199,12 @@ function resolveConfig(inputs, runbook, ctx) {
     const token = inputs.token ?? '';
     if (!token)
         throw missing('token', 'a GitHub token with `deployments: write` (the default is ${{ github.token }})');
+    const migrations = inputs.migrations
+        ? parseMigrationsHandoff(inputs.migrations, {
+            inputName: 'migrations',
+            environment: inputs.environment,
+        })
+        : undefined;
     return {
         environment: inputs.environment,
         version: inputs.version,
@@ -33110,6 +33241,8 @@ function resolveConfig(inputs, runbook, ctx) {
                 artifactInputName: 'backup-artifact',
             })
             : undefined,
+        migrations: migrations?.record,
+        migrationsIgnored: migrations?.ignored,
     };
 }
 /**
@@ -33303,6 +33436,22 @@ function failureMessage(r) {
             : `GitHub deployment #${r.deploymentId} could not be marked failed; the post step will mark it error.`);
     return lines.join('\n');
 }
+/** A value from the migrations report inside a code span (markdown and HTML shown as text). */
+const span = (v) => `\`${v.replace(/`/g, "'")}\``;
+/** The job summary's line about the migrations recorded in the deployment. */
+function migrationsFact(r) {
+    const m = r.migrations;
+    if (!m)
+        return r.migrationsIgnored ? `${ICON.warn} not recorded: ${r.migrationsIgnored}` : undefined;
+    const n = m.applied.length + (m.omitted ?? 0);
+    const version = m.from !== undefined && m.to !== undefined && m.from !== m.to
+        ? `${span(m.from)} → ${span(m.to)}`
+        : m.to !== undefined
+            ? `at ${span(m.to)}`
+            : 'schema version unknown';
+    const where = r.deploymentId === undefined ? 'for the deployment' : `in deployment #${r.deploymentId}`;
+    return `${span(m.tool)}, ${version}: ${n === 1 ? '1 migration' : `${n} migrations`} applied (recorded ${where}${m.omitted ? `; the first ${m.omitted} left out of the list` : ''})`;
+}
 const RESULT = { ok: `${ICON.pass} ok`, failed: `${ICON.fail} failed`, cancelled: `${ICON.warn} cancelled` };
 function summary_summary(r) {
     const s = new report_Summary().heading(headline(r));
@@ -33313,6 +33462,7 @@ function summary_summary(r) {
         ['Version', `${r.version}${r.previousVersion ? ` (was ${r.previousVersion})` : ''}`],
         ['Strategy', `${r.strategy} (provider ${r.provider})`],
         ['Live slot', r.slot],
+        ...(r.migrations || r.migrationsIgnored ? [['Migrations', migrationsFact(r)]] : []),
         ['Result', r.status],
         [
             'GitHub deployment',

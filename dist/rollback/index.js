@@ -35164,6 +35164,12 @@ function backupOf(v) {
         createdAt: github_str(b.createdAt),
     };
 }
+/** `migrations.to` and `migrations.tool` of a deploy payload (see src/shared/deployments/migrations.ts). */
+function schemaOf(v) {
+    const m = github_object(v);
+    const version = github_str(m.to);
+    return version ? { tool: github_str(m.tool) ?? 'unknown', version } : undefined;
+}
 const LABEL_COLORS = { incident: 'b60205', rollback: 'd93f0b' };
 function githubRecords(config, ctx, o = {}) {
     ctx.secrets.add(config.token);
@@ -35204,6 +35210,7 @@ function githubRecords(config, ctx, o = {}) {
                     creator: d.creator?.login,
                     runUrl: github_str(p.runUrl),
                     backup: backupOf(p.backup),
+                    schema: schemaOf(p.migrations),
                 };
                 if (reading) {
                     const { data: statuses } = await call(`Reading the statuses of deployment ${d.id}`, 'deployments=read', `deployment ${d.id} was`, () => octokit.rest.repos.listDeploymentStatuses({ ...repo, deployment_id: d.id, per_page: 100 }));
@@ -35963,6 +35970,7 @@ async function rollback(config, ctx, deps) {
         rollback_of: current.id,
         reason: config.reason,
         strategy: config.strategy,
+        ...schemaAfter(config.restoreDatabase ? target.deployment?.schema : current.schema),
     }), (n) => `deployment #${n} (deploy:rollback)`, true);
     report.deploymentId = id;
     deps.onCreated?.(id);
@@ -36142,6 +36150,12 @@ function needsHuman(config, plan, r, provider, at) {
         lines.push(`State: the environment may be running ${target.version}, ${current.version}, or a mix.`, `To finish, run ${provider.describe(config.commands.rollback ? 'rollback' : 'deploy') ?? 'your rollback procedure'} with ${config.commands.rollback ? `DEPLOY_PREVIOUS_VERSION=${target.version}` : `DEPLOY_VERSION=${target.version}`}, then check ${config.checks.map((c) => c.name).join(', ') || 'the environment'}.`);
     }
     return lines.filter(Boolean).join('\n');
+}
+/** The payload's `migrations` of a rollback: the schema it leaves, nothing applied (absent when unknown). */
+function schemaAfter(schema) {
+    return schema
+        ? { migrations: { tool: schema.tool, from: schema.version, to: schema.version, applied: [] } }
+        : {};
 }
 
 ;// CONCATENATED MODULE: ./src/rollback/run.ts

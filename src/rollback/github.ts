@@ -3,6 +3,7 @@
  * succeeded), the rollback deployment and its statuses, the rolled-back deployment's `inactive`, and the
  * incident issue with its labels. `RollbackRecords` is an interface so the logic can be tested with objects.
  */
+import type { MigrationsRecord } from '../shared/deployments/migrations.js';
 import type { RunContext } from '../core/context.js';
 import {
   createOctokit,
@@ -45,6 +46,8 @@ export interface HistoryEntry {
   creator?: string;
   runUrl?: string;
   backup?: PayloadBackup;
+  /** The schema version its database was at when it went live (payload `migrations.to`, with the tool). */
+  schema?: { tool: string; version: string };
 }
 
 export interface RollbackPayload {
@@ -53,6 +56,12 @@ export interface RollbackPayload {
   rollback_of: number;
   reason: string;
   strategy: string;
+  /**
+   * The schema the database is at once this rollback is live (nothing applied by it): the rolled-back
+   * deployment's when the database is left as it is, the target's when it is restored from the backup taken
+   * before the rolled-back release. The release plan reads `migrations.to` of what is live.
+   */
+  migrations?: MigrationsRecord;
 }
 
 export interface IncidentIssue {
@@ -105,6 +114,13 @@ function backupOf(v: unknown): PayloadBackup | undefined {
   };
 }
 
+/** `migrations.to` and `migrations.tool` of a deploy payload (see src/shared/deployments/migrations.ts). */
+function schemaOf(v: unknown): HistoryEntry['schema'] {
+  const m = object(v);
+  const version = str(m.to);
+  return version ? { tool: str(m.tool) ?? 'unknown', version } : undefined;
+}
+
 const LABEL_COLORS: Record<string, string> = { incident: 'b60205', rollback: 'd93f0b' };
 
 export function githubRecords(
@@ -154,6 +170,7 @@ export function githubRecords(
           creator: d.creator?.login,
           runUrl: str(p.runUrl),
           backup: backupOf(p.backup),
+          schema: schemaOf(p.migrations),
         };
         if (reading) {
           const { data: statuses } = await call(

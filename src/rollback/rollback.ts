@@ -13,7 +13,8 @@ import type { RestoreResult } from '../shared/backups/restore.js';
 import { waitHealthy } from '../shared/deployments/health.js';
 import type { OperationOptions, Provider, Release } from '../shared/deployments/provider.js';
 import type { CheckSpec } from '../core/checks.js';
-import type { RollbackRecords } from './github.js';
+import type { HistoryEntry, RollbackRecords } from './github.js';
+import type { MigrationsRecord } from '../shared/deployments/migrations.js';
 import type { RollbackConfig } from './inputs.js';
 import { enoughHistory, makePlan, type Method, type Plan } from './plan.js';
 import { incidentIssue } from './summary.js';
@@ -148,6 +149,7 @@ export async function rollback(
         rollback_of: current.id,
         reason: config.reason,
         strategy: config.strategy,
+        ...schemaAfter(config.restoreDatabase ? target.deployment?.schema : current.schema),
       }),
     (n) => `deployment #${n} (deploy:rollback)`,
     true,
@@ -400,4 +402,11 @@ function needsHuman(
     );
   }
   return lines.filter(Boolean).join('\n');
+}
+
+/** The payload's `migrations` of a rollback: the schema it leaves, nothing applied (absent when unknown). */
+function schemaAfter(schema: HistoryEntry['schema']): { migrations?: MigrationsRecord } {
+  return schema
+    ? { migrations: { tool: schema.tool, from: schema.version, to: schema.version, applied: [] } }
+    : {};
 }

@@ -53,6 +53,12 @@ it('npm run demo rehearses the release pipeline in order and leaves the planned 
     out,
     /\| If monitoring fails \| the rollback job puts it back at once \(traffic goes back to `v2` on `blue`/,
   );
+  // Pending migrations: production's schema from its live deployment, the timing from staging's release of v3.
+  assert.match(
+    out,
+    /production is at schema version \*\*20260103090000\*\* \(deployment #\d+\); this commit on staging is at \*\*20260104090000\*\*/,
+  );
+  assert.match(out, /\| 20260104090000 \| add\\_product\\_stock \| \d+ ms \|/);
   // The release job: encrypted verified backup, the migration, blue-green, the window that caught v3.
   assert.match(out, /\| Encryption \| ✅ age, to `age1/);
   assert.match(out, /\| Verification \| ✅ restore: /);
@@ -84,6 +90,11 @@ it('npm run demo rehearses the release pipeline in order and leaves the planned 
     /^rolled back to v2 by @alice: v3 failed on production \(monitoring window after the deploy\)/,
   );
   assert.equal(back!.sha, v2!.sha, "the rollback deployment points at v2's commit");
+  assert.deepEqual(
+    of('production').map((d) => d.schema),
+    ['20260102090000', '20260103090000', '20260104090000', '20260104090000'],
+    "v3's migration stays applied after the rollback (the database was not restored), and the next plan knows it",
+  );
   assert.equal(of('staging')[2]!.sha, v3!.sha, 'staging and production released the same commit');
 
   assert.equal(state.issues.length, 1);

@@ -16,6 +16,8 @@ export interface SeededDeployment {
   strategy?: string;
   task?: string;
   backup?: Record<string, unknown>;
+  /** The payload's `migrations` (what deploy records from run-migrations' report). */
+  migrations?: Record<string, unknown>;
 }
 
 export interface RollbackEnv {
@@ -55,6 +57,7 @@ export async function setupRollback(
         ...(d.slot ? { slot: d.slot } : {}),
         runUrl: `https://github.com/octo-org/app/actions/runs/${100 + i}`,
         ...(d.backup ? { backup: d.backup } : {}),
+        ...(d.migrations ? { migrations: d.migrations } : {}),
       },
       statuses: outcome === 'in_progress' ? ['in_progress'] : ['in_progress', outcome],
     });

@@ -71,12 +71,25 @@ describe('rollback with the database restore (real PostgreSQL)', () => {
     db = b.db;
     env = await setupRollback({
       versions: { blue: 'v2', green: 'v2' },
-      history: [{ version: 'v1' }, { version: 'v2' }],
+      history: [
+        { version: 'v1', migrations: { tool: 'sql', to: '001', applied: [] } },
+        {
+          version: 'v2',
+          migrations: { tool: 'sql', from: '001', to: '002', applied: [{ version: '002', name: 'x' }] },
+        },
+      ],
     });
     const e = env;
     const marker = path.join(mkdtempSync(path.join(tmpdir(), 'rb-stop-')), 'stopped');
     const r = await e.run(rolling(e, b.db, b.manifest, marker));
     assert.equal(r.exitCode, 0, r.log);
+    // The database went back with the version: the rollback deployment records v1's schema for the next plan.
+    assert.deepEqual(e.deployments().at(-1)!.payload.migrations, {
+      tool: 'sql',
+      from: '001',
+      to: '001',
+      applied: [],
+    });
     assert.equal(r.outputs['database-restored'], 'true');
     assert.ok(existsSync(marker), 'stop-command ran');
     assert.deepEqual(await b.db.query('select id, note from orders order by id'), [

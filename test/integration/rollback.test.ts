@@ -54,8 +54,8 @@ describe('rollback blue-green', () => {
       versions: { blue: 'v1', green: 'v2' },
       live: 'green',
       history: [
-        { version: 'v1', slot: 'blue' },
-        { version: 'v2', slot: 'green' },
+        { version: 'v1', slot: 'blue', migrations: { tool: 'sql', to: '001', applied: [] } },
+        { version: 'v2', slot: 'green', migrations: { tool: 'sql', from: '001', to: '002', applied: [] } },
       ],
     });
     const e = env;
@@ -106,14 +106,24 @@ describe('rollback blue-green', () => {
       rollback_of: v2,
       reason: 'checkout errors',
       strategy: 'blue-green',
+      // The database is left as it is: v2's migration stays applied, and the next plan must know it.
+      migrations: { tool: 'sql', from: '002', to: '002', applied: [] },
     });
     assert.deepEqual(rb.states, ['in_progress', 'success']);
     const shaOf = (id: number) => e.fake.state.deployments.find((d) => Number(d.id) === id)?.sha;
-    assert.equal(shaOf(rb.id), shaOf(v1), "the rollback deployment points at v1's commit, the code that runs");
+    assert.equal(
+      shaOf(rb.id),
+      shaOf(v1),
+      "the rollback deployment points at v1's commit, the code that runs",
+    );
     assert.notEqual(shaOf(v1), shaOf(v2));
     const bad = all.find((d) => d.id === v2)!;
     assert.equal(bad.states.at(-1), 'inactive');
-    assert.equal(bad.states.filter((x) => x === 'inactive').length, 1, 'one inactive status, with the reason');
+    assert.equal(
+      bad.states.filter((x) => x === 'inactive').length,
+      1,
+      'one inactive status, with the reason',
+    );
     assert.equal(e.statuses(v2).at(-1)!.description, 'rolled back to v1 by @oncall-alice: checkout errors');
     assert.ok(all.find((d) => d.id === v1));
 
