@@ -46,7 +46,8 @@ describe('the local workflow runner', () => {
         approve: (g) => void gates.push(`${g.job}:${g.environment}`),
       }),
     );
-    assert.deepEqual(r.order, ['first', 'second', 'last']);
+    assert.deepEqual(r.order, ['first', 'second', 'last', 'unknown']);
+    assert.equal(r.jobs.unknown!.result, 'skipped');
     assert.equal(r.jobs.first!.result, 'success');
     assert.equal(r.jobs.first!.steps[0]!.name, 'Say hello to bob');
     assert.deepEqual(
@@ -88,6 +89,12 @@ describe('the local workflow runner', () => {
     );
     assert.equal(r.jobs.second!.result, 'failure');
     assert.equal(r.outputs.verdict, 'first success, second failure');
+  });
+
+  it('refuses to pretend: an action it cannot run fails its step, saying so', async () => {
+    const r = await runWorkflow(options({ inputs: { who: 'unknown-action' } }));
+    assert.equal(r.jobs.unknown!.result, 'failure');
+    assert.match(r.jobs.unknown!.steps[0]!.log, /cannot run someone\/else@/);
   });
 
   it('refuses unknown inputs and secrets, as GitHub does', async () => {
