@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the command-line tools the tests drive (Debian/Ubuntu): database clients for backup-db and
 # run-migrations, age (backup encryption interop), the Debian-packaged migration tools its adapter tests run
-# (alembic, sqitch; the npm ones are devDependencies), and nginx, the reverse proxy the deploy tests, bench and demo switch traffic with (run by
+# (alembic, sqitch; the npm ones are devDependencies), jq and curl for the workflow scripts, and nginx, the reverse proxy the deploy tests, bench and demo switch traffic with (run by
 # the tests themselves as a foreground process on a random 127.0.0.1 port; the system service is not used).
 # Called by .ci/run and the CI workflow. Idempotent: installs only what is missing.
 set -euo pipefail
@@ -16,6 +16,10 @@ have sqitch || need+=(sqitch libdbd-pg-perl libdbd-mysql-perl)
 have nginx || need+=(nginx-light)
 # backup-db's encryption interop tests: the age CLI decrypts what the action encrypts, and the reverse.
 have age || need+=(age)
+# release.yml's run: scripts (the demo and the plan tests run them as the runner would): jq, curl, git.
+have jq || need+=(jq)
+have curl || need+=(curl)
+have git || need+=(git)
 
 if ((${#need[@]})); then
   sudo_cmd=()
@@ -32,3 +36,4 @@ echo "alembic: $(alembic --version 2>&1 | head -1)"
 echo "sqitch: $(sqitch --version 2>&1 | head -1)"
 echo "nginx: $(nginx -v 2>&1 | head -1)"
 echo "age: $(age --version 2>&1 | head -1)"
+echo "jq: $(jq --version 2>&1 | head -1)"
