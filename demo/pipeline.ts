@@ -54,6 +54,8 @@ export interface DemoState {
     recordId: string;
     /** Whether the record job stored the record on the records branch (its `stored` output). */
     stored: boolean;
+    /** The reusable workflow's outputs: status, deployment-id, record-id, incident-url. */
+    outputs: Record<string, string>;
     jobs: Record<string, string>;
   }[];
 }
@@ -343,6 +345,7 @@ export async function demoPipeline(opts: {
         environment,
         status: run.outputs.status ?? '',
         recordId: run.outputs['record-id'] ?? '',
+        outputs: run.outputs,
         stored: run.jobs.record?.steps.some((st) => st.outputs.url) ?? false,
         jobs: Object.fromEntries(run.order.map((j) => [j, run.jobs[j]!.result])),
       });
@@ -507,6 +510,8 @@ function printTable(state: DemoState, log: (s: string) => void): void {
     log(
       `| release to ${r.environment} | ${r.status}: ${Object.entries(r.jobs)
         .map(([j, x]) => `${j} ${x}`)
+        .join(', ')}; outputs ${Object.entries(r.outputs)
+        .map(([k, v]) => `${k}=${v || '–'}`)
         .join(', ')} |`,
     );
 }

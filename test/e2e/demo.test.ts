@@ -108,6 +108,17 @@ it('npm run demo rehearses the release pipeline in order and leaves the planned 
     ['production', 'v3', 'rolled-back', true],
     ['staging', 'v3', 'success', false],
   ]);
+  const [stagingRun, productionRun] = state.runs;
+  assert.deepEqual(Object.keys(productionRun!.outputs).sort(), [
+    'deployment-id',
+    'incident-url',
+    'record-id',
+    'status',
+  ]);
+  assert.equal(productionRun!.outputs['deployment-id'], String(v3!.id));
+  assert.match(productionRun!.outputs['incident-url']!, new RegExp(`/issues/${state.issues[0]!.number}$`));
+  assert.equal(productionRun!.outputs['record-id'], productionRun!.recordId);
+  assert.equal(stagingRun!.outputs['incident-url'], '');
   assert.deepEqual(state.approvals, [{ runId: 102, environment: 'production', user: 'bob' }]);
   assert.deepEqual(
     state.runs.map((x) => [x.environment, x.status, x.jobs]),
