@@ -46,7 +46,15 @@ export interface DemoState {
     schema: string;
   }[];
   issues: { number: number; title: string; labels: string[]; state: string }[];
-  records: { id: string; environment: string; version: string; status: string; stored: boolean }[];
+  records: {
+    id: string;
+    environment: string;
+    version: string;
+    status: string;
+    stored: boolean;
+    /** The record's rollback section (from the rollback job's report). */
+    rollback: Record<string, unknown>;
+  }[];
   approvals: { runId: number; environment: string; user: string }[];
   runs: {
     environment: string;
@@ -465,6 +473,7 @@ async function githubState(
       version: String(r.version),
       status: String(r.status),
       stored: true,
+      rollback: r.rollback as Record<string, unknown>,
     });
   }
   // Records kept only with their run (staging has no records branch): the uploaded record artifacts.
@@ -484,6 +493,7 @@ async function githubState(
             version: String(r.version),
             status: String(r.status),
             stored: false,
+            rollback: r.rollback as Record<string, unknown>,
           });
       }
     }

@@ -32369,6 +32369,19 @@ const recordSchema = object({
         executed: schemas_boolean(),
         to: schemas_string().optional().describe('The version put back'),
         how: schemas_string().optional().describe('automatic (deploy) or the rollback action, with its reason'),
+        status: schemas_enum(['success', 'failure'])
+            .optional()
+            .describe("The rollback action's outcome (from rollback-report)"),
+        method: schemas_string()
+            .optional()
+            .describe('switch-back, redeploy, rollback-command… (from rollback-report)'),
+        databaseRestored: schemas_boolean().optional().describe('Whether the rollback restored the database'),
+        trafficRestoredMs: schemas_number()
+            .optional()
+            .describe('From the rollback step starting until traffic was on the version put back'),
+        deploymentId: schemas_number().int().optional().describe('The rollback deployment'),
+        incident: schemas_string().optional().describe('The incident issue the rollback opened'),
+        failure: schemas_string().optional().describe('Where and why the rollback failed'),
     }),
     approvals: array(object({
         login: schemas_string(),
@@ -32518,11 +32531,30 @@ const backupReportSchema = looseObject({
         detail: schemas_string().optional(),
     }),
 });
+/** rollback's report: the version put back, how, whether the database was restored, the incident issue. */
+const rollbackReportSchema = looseObject({
+    status: schemas_enum(['success', 'failure']),
+    mode: literal('apply'),
+    environment: schemas_string(),
+    version: schemas_string(),
+    rolledBackVersion: schemas_string(),
+    rolledBackDeploymentId: schemas_number(),
+    method: schemas_string(),
+    databaseRestored: schemas_boolean(),
+    reason: schemas_string(),
+    deploymentId: schemas_number().optional(),
+    durationMs: schemas_number().optional(),
+    trafficRestoredMs: schemas_number().optional(),
+    incidentUrl: schemas_string().optional(),
+    failure: looseObject({ phase: schemas_string(), reason: schemas_string() }).optional(),
+    needsHuman: schemas_string().optional(),
+});
 const KINDS = {
     'deploy-report': [deployReportSchema, 'deploy'],
     'smoke-report': [smokeReportSchema, 'smoke-test'],
     'migrations-report': [migrationsReportSchema, 'run-migrations'],
     'backup-report': [backupReportSchema, 'backup-db (mode backup)'],
+    'rollback-report': [rollbackReportSchema, 'rollback (mode apply)'],
 };
 /** Parses the `name` input: a JSON report of the matching action, or undefined when not given. */
 function parseReport(name, raw) {
@@ -32703,11 +32735,23 @@ async function collect(config, ctx, gh) {
     const now = ctx.clock.date();
     const dates = changes.commits.map((c) => Date.parse(c.date ?? '')).filter((n) => Number.isFinite(n));
     const ownRun = !outcome_str(payload.runUrl) || runIdOf(outcome_str(payload.runUrl)) === Number(ctx.repo.runId);
-    const rollback = status === 'rolled-back' || o.rollback
+    const rb = config.reports.rollback;
+    if (rb && rb.rolledBackDeploymentId !== deployment.id)
+        throw new ConfigurationError(`Input "rollback-report": is the report of the rollback of deployment #${rb.rolledBackDeploymentId} (${rb.rolledBackVersion}), but this record is of deployment #${deployment.id} (${outcome_str(payload.version) ?? deployment.ref}). Nothing was written.`, 'Pass the report of the rollback that undid this deployment, or leave rollback-report out.');
+    const rollback = status === 'rolled-back' || o.rollback || rb
         ? {
             executed: true,
-            to: o.rollback?.to ?? outcome_str(payload.previousVersion) ?? deployReport?.previousVersion,
-            how: o.rollback?.how ?? deployReport?.rollback?.description,
+            to: rb?.version ?? o.rollback?.to ?? outcome_str(payload.previousVersion) ?? deployReport?.previousVersion,
+            how: o.rollback?.how ?? deployReport?.rollback?.description ?? (rb && `rollback: ${rb.reason}`),
+            ...(rb && {
+                status: rb.status,
+                method: rb.method,
+                databaseRestored: rb.databaseRestored,
+                trafficRestoredMs: rb.trafficRestoredMs,
+                deploymentId: rb.deploymentId,
+                incident: rb.incidentUrl,
+                failure: rb.failure && `${rb.failure.phase}: ${rb.failure.reason}`,
+            }),
         }
         : { executed: false };
     const server = `${ctx.repo.serverUrl}/${ctx.repo.owner}/${ctx.repo.repo}`;
@@ -33198,6 +33242,7 @@ const inputSchema = object({
     'smoke-report': schemas_string(),
     'migrations-report': schemas_string(),
     'backup-report': schemas_string(),
+    'rollback-report': schemas_string(),
     ticket: inputs_optional(line('a ticket reference')),
     notes: inputs_optional(inputs_text().refine((v) => !CONTROL.test(v), { message: 'expected text without control characters' })),
     'store-branch': inputs_optional(branchName()),
@@ -33229,10 +33274,12 @@ function resolveConfig(inputs, runbook) {
         smoke: parseReport('smoke-report', inputs['smoke-report']),
         migrations: parseReport('migrations-report', inputs['migrations-report']),
         backup: parseReport('backup-report', inputs['backup-report']),
+        rollback: parseReport('rollback-report', inputs['rollback-report']),
     };
     for (const [name, env] of [
         ['deploy-report', reports.deploy?.environment],
         ['smoke-report', reports.smoke?.environment],
+        ['rollback-report', reports.rollback?.environment],
     ]) {
         if (env && env !== inputs.environment)
             throw new ConfigurationError(`Input "${name}": is a report for environment ${inputs_quote(env)}, but "environment" is ${inputs_quote(inputs.environment)}.`);
@@ -33300,8 +33347,20 @@ function recordMarkdown(r) {
         lines.push(`- ${box(v.migrations.passed)} Migrations: ${verdict(v.migrations.passed)} (${v.migrations.applied.length} applied, ${plain(v.migrations.from)} → ${plain(v.migrations.to)}, ${formatDuration(v.migrations.durationMs)})`);
     if (v.backup)
         lines.push(`- ${box(v.backup.passed)} Backup: ${verdict(v.backup.passed)} (${plain(v.backup.file)}, sha256 ${v.backup.sha256.slice(0, 12)}…, verified: ${plain(v.backup.verified)})`);
-    lines.push('', '**Issues Encountered:**', '', r.notes ? plain(r.notes) : 'None recorded.', '');
+    lines.push('', '**Issues Encountered:**', '', r.notes ? plain(r.notes) : issuesFound(r), '');
     lines.push(`**Rollback Executed:** ${r.rollback.executed ? `YES${r.rollback.to ? ` (to ${plain(r.rollback.to)})` : ''}${r.rollback.how ? `: ${plain(r.rollback.how)}` : ''}` : 'NO'}  `);
+    const rb = r.rollback;
+    if (rb.status) {
+        const facts = [
+            rb.status === 'success' ? 'succeeded' : `**FAILED**${rb.failure ? ` (${plain(rb.failure)})` : ''}`,
+            rb.method && `by ${plain(rb.method)}`,
+            rb.trafficRestoredMs !== undefined && `traffic back after ${formatDuration(rb.trafficRestoredMs)}`,
+            `database ${rb.databaseRestored ? 'restored' : 'not restored'}`,
+            rb.deploymentId !== undefined && `rollback deployment #${rb.deploymentId}`,
+            rb.incident && `incident: ${plain(rb.incident)}`,
+        ].filter(Boolean);
+        lines.push(`**Rollback Details:** ${facts.join('; ')}  `);
+    }
     lines.push('**Sign-off:** _____________________ (Technical Lead)', '');
     const links = [
         r.links.run && `[workflow run](${r.links.run})`,
@@ -33311,6 +33370,22 @@ function recordMarkdown(r) {
     ].filter(Boolean);
     lines.push(`Links: ${links.join(' · ')}`, '');
     return lines.join('\n');
+}
+/** Without notes: what the reports say went wrong (failed validations, a failed rollback), else none recorded. */
+function issuesFound(r) {
+    const v = r.validation;
+    const found = [
+        v.health && !v.health.passed && `health checks failed (${v.health.failed} of ${v.health.checks})`,
+        v.performance &&
+            !v.performance.passed &&
+            `monitoring window failed: error rate ${v.performance.errorRate}%${v.performance.maxErrorRate !== undefined ? ` (max ${v.performance.maxErrorRate}%)` : ''}${v.performance.p95Ms !== undefined ? `, p95 ${Math.round(v.performance.p95Ms)} ms${v.performance.maxP95Ms !== undefined ? ` (max ${v.performance.maxP95Ms} ms)` : ''}` : ''}`,
+        v.business && !v.business.passed && `business checks failed: ${plain(v.business.detail)}`,
+        v.migrations && !v.migrations.passed && 'migrations failed',
+        v.backup && !v.backup.passed && 'backup failed',
+        r.rollback.status === 'failure' &&
+            `the rollback failed${r.rollback.failure ? `: ${plain(r.rollback.failure)}` : ''}`,
+    ].filter((x) => typeof x === 'string');
+    return found.length ? found.map((f) => `- ${f}`).join('\n') : 'None recorded.';
 }
 
 ;// CONCATENATED MODULE: ./src/record-deployment/store.ts

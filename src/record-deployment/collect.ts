@@ -161,12 +161,27 @@ export async function collect(
   const now = ctx.clock.date();
   const dates = changes.commits.map((c) => Date.parse(c.date ?? '')).filter((n) => Number.isFinite(n));
   const ownRun = !str(payload.runUrl) || runIdOf(str(payload.runUrl)) === Number(ctx.repo.runId);
+  const rb = config.reports.rollback;
+  if (rb && rb.rolledBackDeploymentId !== deployment.id)
+    throw new ConfigurationError(
+      `Input "rollback-report": is the report of the rollback of deployment #${rb.rolledBackDeploymentId} (${rb.rolledBackVersion}), but this record is of deployment #${deployment.id} (${str(payload.version) ?? deployment.ref}). Nothing was written.`,
+      'Pass the report of the rollback that undid this deployment, or leave rollback-report out.',
+    );
   const rollback: DeploymentRecord['rollback'] =
-    status === 'rolled-back' || o.rollback
+    status === 'rolled-back' || o.rollback || rb
       ? {
           executed: true,
-          to: o.rollback?.to ?? str(payload.previousVersion) ?? deployReport?.previousVersion,
-          how: o.rollback?.how ?? deployReport?.rollback?.description,
+          to: rb?.version ?? o.rollback?.to ?? str(payload.previousVersion) ?? deployReport?.previousVersion,
+          how: o.rollback?.how ?? deployReport?.rollback?.description ?? (rb && `rollback: ${rb.reason}`),
+          ...(rb && {
+            status: rb.status,
+            method: rb.method,
+            databaseRestored: rb.databaseRestored,
+            trafficRestoredMs: rb.trafficRestoredMs,
+            deploymentId: rb.deploymentId,
+            incident: rb.incidentUrl,
+            failure: rb.failure && `${rb.failure.phase}: ${rb.failure.reason}`,
+          }),
         }
       : { executed: false };
   const server = `${ctx.repo.serverUrl}/${ctx.repo.owner}/${ctx.repo.repo}`;

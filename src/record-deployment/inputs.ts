@@ -50,6 +50,7 @@ export const inputSchema = z.object({
   'smoke-report': z.string(),
   'migrations-report': z.string(),
   'backup-report': z.string(),
+  'rollback-report': z.string(),
   ticket: optional(line('a ticket reference')),
   notes: optional(
     text().refine((v) => !CONTROL.test(v), { message: 'expected text without control characters' }),
@@ -111,10 +112,12 @@ export function resolveConfig(inputs: RecordInputs, runbook: LoadedRunbook | und
     smoke: parseReport('smoke-report', inputs['smoke-report']),
     migrations: parseReport('migrations-report', inputs['migrations-report']),
     backup: parseReport('backup-report', inputs['backup-report']),
+    rollback: parseReport('rollback-report', inputs['rollback-report']),
   };
   for (const [name, env] of [
     ['deploy-report', reports.deploy?.environment],
     ['smoke-report', reports.smoke?.environment],
+    ['rollback-report', reports.rollback?.environment],
   ] as const) {
     if (env && env !== inputs.environment)
       throw new ConfigurationError(

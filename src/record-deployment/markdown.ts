@@ -64,10 +64,22 @@ export function recordMarkdown(r: DeploymentRecord): string {
     lines.push(
       `- ${box(v.backup.passed)} Backup: ${verdict(v.backup.passed)} (${plain(v.backup.file)}, sha256 ${v.backup.sha256.slice(0, 12)}…, verified: ${plain(v.backup.verified)})`,
     );
-  lines.push('', '**Issues Encountered:**', '', r.notes ? plain(r.notes) : 'None recorded.', '');
+  lines.push('', '**Issues Encountered:**', '', r.notes ? plain(r.notes) : issuesFound(r), '');
   lines.push(
     `**Rollback Executed:** ${r.rollback.executed ? `YES${r.rollback.to ? ` (to ${plain(r.rollback.to)})` : ''}${r.rollback.how ? `: ${plain(r.rollback.how)}` : ''}` : 'NO'}  `,
   );
+  const rb = r.rollback;
+  if (rb.status) {
+    const facts = [
+      rb.status === 'success' ? 'succeeded' : `**FAILED**${rb.failure ? ` (${plain(rb.failure)})` : ''}`,
+      rb.method && `by ${plain(rb.method)}`,
+      rb.trafficRestoredMs !== undefined && `traffic back after ${formatDuration(rb.trafficRestoredMs)}`,
+      `database ${rb.databaseRestored ? 'restored' : 'not restored'}`,
+      rb.deploymentId !== undefined && `rollback deployment #${rb.deploymentId}`,
+      rb.incident && `incident: ${plain(rb.incident)}`,
+    ].filter(Boolean);
+    lines.push(`**Rollback Details:** ${facts.join('; ')}  `);
+  }
   lines.push('**Sign-off:** _____________________ (Technical Lead)', '');
   const links = [
     r.links.run && `[workflow run](${r.links.run})`,
@@ -77,4 +89,21 @@ export function recordMarkdown(r: DeploymentRecord): string {
   ].filter(Boolean);
   lines.push(`Links: ${links.join(' · ')}`, '');
   return lines.join('\n');
+}
+
+/** Without notes: what the reports say went wrong (failed validations, a failed rollback), else none recorded. */
+function issuesFound(r: DeploymentRecord): string {
+  const v = r.validation;
+  const found = [
+    v.health && !v.health.passed && `health checks failed (${v.health.failed} of ${v.health.checks})`,
+    v.performance &&
+      !v.performance.passed &&
+      `monitoring window failed: error rate ${v.performance.errorRate}%${v.performance.maxErrorRate !== undefined ? ` (max ${v.performance.maxErrorRate}%)` : ''}${v.performance.p95Ms !== undefined ? `, p95 ${Math.round(v.performance.p95Ms)} ms${v.performance.maxP95Ms !== undefined ? ` (max ${v.performance.maxP95Ms} ms)` : ''}` : ''}`,
+    v.business && !v.business.passed && `business checks failed: ${plain(v.business.detail)}`,
+    v.migrations && !v.migrations.passed && 'migrations failed',
+    v.backup && !v.backup.passed && 'backup failed',
+    r.rollback.status === 'failure' &&
+      `the rollback failed${r.rollback.failure ? `: ${plain(r.rollback.failure)}` : ''}`,
+  ].filter((x): x is string => typeof x === 'string');
+  return found.length ? found.map((f) => `- ${f}`).join('\n') : 'None recorded.';
 }

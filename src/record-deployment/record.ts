@@ -45,6 +45,22 @@ export const recordSchema = z
       executed: z.boolean(),
       to: z.string().optional().describe('The version put back'),
       how: z.string().optional().describe('automatic (deploy) or the rollback action, with its reason'),
+      status: z
+        .enum(['success', 'failure'])
+        .optional()
+        .describe("The rollback action's outcome (from rollback-report)"),
+      method: z
+        .string()
+        .optional()
+        .describe('switch-back, redeploy, rollback-command… (from rollback-report)'),
+      databaseRestored: z.boolean().optional().describe('Whether the rollback restored the database'),
+      trafficRestoredMs: z
+        .number()
+        .optional()
+        .describe('From the rollback step starting until traffic was on the version put back'),
+      deploymentId: z.number().int().optional().describe('The rollback deployment'),
+      incident: z.string().optional().describe('The incident issue the rollback opened'),
+      failure: z.string().optional().describe('Where and why the rollback failed'),
     }),
     approvals: z.array(
       z.object({

@@ -75,16 +75,37 @@ export const backupReportSchema = z.looseObject({
   }),
 });
 
+/** rollback's report: the version put back, how, whether the database was restored, the incident issue. */
+export const rollbackReportSchema = z.looseObject({
+  status: z.enum(['success', 'failure']),
+  mode: z.literal('apply'),
+  environment: z.string(),
+  version: z.string(),
+  rolledBackVersion: z.string(),
+  rolledBackDeploymentId: z.number(),
+  method: z.string(),
+  databaseRestored: z.boolean(),
+  reason: z.string(),
+  deploymentId: z.number().optional(),
+  durationMs: z.number().optional(),
+  trafficRestoredMs: z.number().optional(),
+  incidentUrl: z.string().optional(),
+  failure: z.looseObject({ phase: z.string(), reason: z.string() }).optional(),
+  needsHuman: z.string().optional(),
+});
+
 export type DeployReportIn = z.output<typeof deployReportSchema>;
 export type SmokeReportIn = z.output<typeof smokeReportSchema>;
 export type MigrationsReportIn = z.output<typeof migrationsReportSchema>;
 export type BackupReportIn = z.output<typeof backupReportSchema>;
+export type RollbackReportIn = z.output<typeof rollbackReportSchema>;
 
 const KINDS = {
   'deploy-report': [deployReportSchema, 'deploy'],
   'smoke-report': [smokeReportSchema, 'smoke-test'],
   'migrations-report': [migrationsReportSchema, 'run-migrations'],
   'backup-report': [backupReportSchema, 'backup-db (mode backup)'],
+  'rollback-report': [rollbackReportSchema, 'rollback (mode apply)'],
 } as const;
 
 /** Parses the `name` input: a JSON report of the matching action, or undefined when not given. */
@@ -122,6 +143,7 @@ export interface Reports {
   smoke?: SmokeReportIn;
   migrations?: MigrationsReportIn;
   backup?: BackupReportIn;
+  rollback?: RollbackReportIn;
 }
 
 /** The record's `validation` from the reports given. */

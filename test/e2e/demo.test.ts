@@ -70,6 +70,8 @@ it('npm run demo rehearses the release pipeline in order and leaves the planned 
   assert.match(out, /## ↩️ Rolled back production: v3 → v2/);
   assert.match(out, /## ↩️ Deployment record DEP-\d{4}-\d\d-\d\d-\d{3}: production v3 \(rolled-back\)/);
   assert.match(out, /- @bob: approved \(production\)/);
+  assert.match(out, /\*\*Issues Encountered:\*\*\n\n- monitoring window failed: error rate 50% \(max 1%\)/);
+  assert.match(out, /\*\*Rollback Details:\*\* succeeded; by switch-back; traffic back after \S+; database not restored; rollback deployment #\d+; incident: /);
   assert.match(out, /\| Change failure rate \(%\) \| 33\.3 \|/);
   assert.match(out, /nginx serves v2 on production\./);
   assert.doesNotMatch(out, /AGE-SECRET-KEY-1/, 'the backup identity never reaches the output');
@@ -108,6 +110,24 @@ it('npm run demo rehearses the release pipeline in order and leaves the planned 
     ['production', 'v3', 'rolled-back', true],
     ['staging', 'v3', 'success', false],
   ]);
+  const prodRecord = state.records.find((x) => x.environment === 'production')!;
+  assert.deepEqual(
+    { ...prodRecord.rollback, deploymentId: undefined, trafficRestoredMs: undefined, how: undefined },
+    {
+      executed: true,
+      to: 'v2',
+      status: 'success',
+      method: 'switch-back',
+      databaseRestored: false,
+      deploymentId: undefined,
+      trafficRestoredMs: undefined,
+      how: undefined,
+      incident: `https://github.com/octo-org/app/issues/${state.issues[0]!.number}`,
+    },
+    "the record carries the rollback job's report",
+  );
+  assert.equal(prodRecord.rollback.deploymentId, back!.id);
+  assert.deepEqual(state.records.find((x) => x.environment === 'staging')!.rollback, { executed: false });
   const [stagingRun, productionRun] = state.runs;
   assert.deepEqual(Object.keys(productionRun!.outputs).sort(), [
     'deployment-id',

@@ -278,7 +278,74 @@ describe('record-deployment', () => {
     assert.deepEqual(validateAgainst(schema, rec), []);
     assert.deepEqual(fake.violations, []);
   });
+
+  it("with the rollback's report: its outcome, method, time to traffic, database and incident in the record", async () => {
+    const d = seedRelease(fake, { status: 'rolled-back' });
+    const report = rollbackReport({ rolledBackDeploymentId: Number(d.id) });
+    const r = await record(fake, {
+      'deployment-id': String(d.id),
+      'rollback-report': JSON.stringify(report),
+    });
+    assert.equal(r.exitCode, 0, `${r.log}\n${r.rawStderr}`);
+    const rec = JSON.parse(r.outputs.record!) as DeploymentRecord;
+    assert.equal(rec.rollback.executed, true);
+    assert.equal(rec.rollback.to, 'v1.0.0');
+    assert.equal(rec.rollback.status, 'success');
+    assert.equal(rec.rollback.method, 'switch-back');
+    assert.equal(rec.rollback.databaseRestored, false);
+    assert.equal(rec.rollback.trafficRestoredMs, 734);
+    assert.equal(rec.rollback.deploymentId, 4242);
+    assert.equal(rec.rollback.incident, 'https://github.com/acme/shop/issues/9');
+    assert.match(
+      readFileSync(r.outputs['markdown-path']!, 'utf8'),
+      /\*\*Rollback Details:\*\* succeeded; by switch-back; traffic back after 734ms; database not restored; rollback deployment #4242; incident: https:\/\/github\.com\/acme\/shop\/issues\/9/,
+    );
+    assert.deepEqual(validateAgainst(schema, rec), []);
+  });
+
+  it("refuses the report of another deployment's rollback, writing nothing", async () => {
+    const d = seedRelease(fake, { status: 'rolled-back' });
+    const r = await record(fake, {
+      'deployment-id': String(d.id),
+      'store-branch': 'deployment-records',
+      'rollback-report': JSON.stringify(rollbackReport({ rolledBackDeploymentId: Number(d.id) + 1000 })),
+    });
+    assert.equal(r.exitCode, 1);
+    assert.match(
+      r.log,
+      new RegExp(
+        `Input "rollback-report": is the report of the rollback of deployment #${Number(d.id) + 1000} \\(v1\\.1\\.0\\), but this record is of deployment #${String(d.id)}`,
+      ),
+    );
+    assert.equal(writes(fake), 0);
+    assert.deepEqual(fake.violations, []);
+  });
 });
+
+/** The report output of a rollback that switched production back from v1.1.0 to v1.0.0. */
+function rollbackReport(o: { rolledBackDeploymentId: number }) {
+  return {
+    status: 'success',
+    mode: 'apply',
+    environment: 'production',
+    version: 'v1.0.0',
+    rolledBackVersion: 'v1.1.0',
+    rolledBackDeploymentId: o.rolledBackDeploymentId,
+    method: 'switch-back',
+    strategy: 'blue-green',
+    steps: [],
+    deploymentId: 4242,
+    databaseRestored: false,
+    reason: 'checkout errors after switch',
+    actor: 'alice',
+    cancelled: false,
+    durationMs: 1200,
+    trafficRestoredMs: 734,
+    timeline: { requestedAt: '2026-12-01T10:00:00Z' },
+    phases: [],
+    incidentUrl: 'https://github.com/acme/shop/issues/9',
+  };
+}
 
 /** A file on a branch of the fake, read as a client would (not counted against the action: read after). */
 async function branchFile(fake: FakeGitHub, branch: string, path: string): Promise<string | undefined> {
@@ -499,6 +566,20 @@ describe('record-deployment bad input', () => {
       /Input "environment"/,
     ],
     ['a store-branch that reads as an option', { 'store-branch': '--force' }, /Input "store-branch"/],
+    [
+      "a deploy report given as the rollback's",
+      {
+        'rollback-report': JSON.stringify({
+          status: 'success',
+          environment: 'production',
+          version: 'v1',
+          strategy: 'rolling',
+          provider: 'command',
+          phases: [],
+        }),
+      },
+      /Input "rollback-report": is not a rollback \(mode apply\) report/,
+    ],
   ];
   for (const [name, inputs, message] of cases) {
     it(`refuses ${name} before any request`, async () => {

@@ -276,6 +276,7 @@ describe('record-deployment inputs', () => {
     'smoke-report': '',
     'migrations-report': '',
     'backup-report': '',
+    'rollback-report': '',
     ticket: '',
     notes: '',
     'store-branch': '',
