@@ -71,7 +71,10 @@ it('npm run demo rehearses the release pipeline in order and leaves the planned 
   assert.match(out, /## ↩️ Deployment record DEP-\d{4}-\d\d-\d\d-\d{3}: production v3 \(rolled-back\)/);
   assert.match(out, /- @bob: approved \(production\)/);
   assert.match(out, /\*\*Issues Encountered:\*\*\n\n- monitoring window failed: error rate 50% \(max 1%\)/);
-  assert.match(out, /\*\*Rollback Details:\*\* succeeded; by switch-back; traffic back after \S+; database not restored; rollback deployment #\d+; incident: /);
+  assert.match(
+    out,
+    /\*\*Rollback Details:\*\* succeeded; by switch-back; traffic back after \S+; database not restored; rollback deployment #\d+; incident: /,
+  );
   assert.match(out, /\| Change failure rate \(%\) \| 33\.3 \|/);
   assert.match(out, /nginx serves v2 on production\./);
   assert.doesNotMatch(out, /AGE-SECRET-KEY-1/, 'the backup identity never reaches the output');
