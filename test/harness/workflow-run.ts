@@ -397,6 +397,7 @@ async function runJob(
     record.steps.push(stepRun);
     if (!condition(step.if, contexts, status)) {
       if (step.id) steps[step.id] = { outcome: 'skipped', conclusion: 'skipped', outputs: {} };
+      o.log(`  ○ ${stepName} (skipped)`);
       continue;
     }
     const stepEnv: Record<string, string> = { ...env };
