@@ -32369,9 +32369,9 @@ const recordSchema = object({
         executed: schemas_boolean(),
         to: schemas_string().optional().describe('The version put back'),
         how: schemas_string().optional().describe('automatic (deploy) or the rollback action, with its reason'),
-        status: schemas_enum(['success', 'failure'])
+        status: schemas_enum(['success', 'failure', 'refused'])
             .optional()
-            .describe("The rollback action's outcome (from rollback-report)"),
+            .describe("The rollback action's outcome (from rollback-report); refused: it changed nothing"),
         method: schemas_string()
             .optional()
             .describe('switch-back, redeploy, rollback-command… (from rollback-report)'),
@@ -32532,7 +32532,7 @@ const backupReportSchema = looseObject({
     }),
 });
 /** rollback's report: the version put back, how, whether the database was restored, the incident issue. */
-const rollbackReportSchema = looseObject({
+const rollbackAppliedSchema = looseObject({
     status: schemas_enum(['success', 'failure']),
     mode: literal('apply'),
     environment: schemas_string(),
@@ -32549,6 +32549,13 @@ const rollbackReportSchema = looseObject({
     failure: looseObject({ phase: schemas_string(), reason: schemas_string() }).optional(),
     needsHuman: schemas_string().optional(),
 });
+/** rollback's report when it refused before changing anything. */
+const rollbackRefusedSchema = looseObject({
+    status: literal('refused'),
+    environment: schemas_string(),
+    reason: schemas_string(),
+});
+const rollbackReportSchema = union([rollbackAppliedSchema, rollbackRefusedSchema]);
 const KINDS = {
     'deploy-report': [deployReportSchema, 'deploy'],
     'smoke-report': [smokeReportSchema, 'smoke-test'],
@@ -32735,7 +32742,9 @@ async function collect(config, ctx, gh) {
     const now = ctx.clock.date();
     const dates = changes.commits.map((c) => Date.parse(c.date ?? '')).filter((n) => Number.isFinite(n));
     const ownRun = !outcome_str(payload.runUrl) || runIdOf(outcome_str(payload.runUrl)) === Number(ctx.repo.runId);
-    const rb = config.reports.rollback;
+    const given = config.reports.rollback;
+    const refused = given?.status === 'refused' ? given : undefined;
+    const rb = given?.status === 'refused' ? undefined : given;
     if (rb && rb.rolledBackDeploymentId !== deployment.id)
         throw new ConfigurationError(`Input "rollback-report": is the report of the rollback of deployment #${rb.rolledBackDeploymentId} (${rb.rolledBackVersion}), but this record is of deployment #${deployment.id} (${outcome_str(payload.version) ?? deployment.ref}). Nothing was written.`, 'Pass the report of the rollback that undid this deployment, or leave rollback-report out.');
     const rollback = status === 'rolled-back' || o.rollback || rb
@@ -32753,7 +32762,9 @@ async function collect(config, ctx, gh) {
                 failure: rb.failure && `${rb.failure.phase}: ${rb.failure.reason}`,
             }),
         }
-        : { executed: false };
+        : refused
+            ? { executed: false, status: 'refused', failure: refused.reason }
+            : { executed: false };
     const server = `${ctx.repo.serverUrl}/${ctx.repo.owner}/${ctx.repo.repo}`;
     const record = {
         schemaVersion: 1,
@@ -33350,7 +33361,9 @@ function recordMarkdown(r) {
     lines.push('', '**Issues Encountered:**', '', r.notes ? plain(r.notes) : issuesFound(r), '');
     lines.push(`**Rollback Executed:** ${r.rollback.executed ? `YES${r.rollback.to ? ` (to ${plain(r.rollback.to)})` : ''}${r.rollback.how ? `: ${plain(r.rollback.how)}` : ''}` : 'NO'}  `);
     const rb = r.rollback;
-    if (rb.status) {
+    if (rb.status === 'refused')
+        lines.push(`**Rollback Details:** **REFUSED**, nothing was changed${rb.failure ? `: ${plain(rb.failure)}` : ''}  `);
+    else if (rb.status) {
         const facts = [
             rb.status === 'success' ? 'succeeded' : `**FAILED**${rb.failure ? ` (${plain(rb.failure)})` : ''}`,
             rb.method && `by ${plain(rb.method)}`,
@@ -33384,6 +33397,8 @@ function issuesFound(r) {
         v.backup && !v.backup.passed && 'backup failed',
         r.rollback.status === 'failure' &&
             `the rollback failed${r.rollback.failure ? `: ${plain(r.rollback.failure)}` : ''}`,
+        r.rollback.status === 'refused' &&
+            `the rollback was refused, traffic was not moved${r.rollback.failure ? `: ${plain(r.rollback.failure)}` : ''}`,
     ].filter((x) => typeof x === 'string');
     return found.length ? found.map((f) => `- ${f}`).join('\n') : 'None recorded.';
 }

@@ -35853,6 +35853,25 @@ function incidentIssue(r, labels) {
         assignees: r.actor && !r.actor.endsWith('[bot]') ? [r.actor] : [],
     };
 }
+/** The message without the hint ConfigurationError appends to it. */
+const reasonOf = (e) => e.hint && e.message.endsWith(`\n${e.hint}`) ? e.message.slice(0, -(e.hint.length + 1)) : e.message;
+function refusalReport(config, e) {
+    return {
+        status: 'refused',
+        mode: config.mode,
+        environment: config.environment,
+        reason: reasonOf(e),
+        ...(e.hint ? { hint: e.hint } : {}),
+    };
+}
+function refusalSummary(config, e) {
+    const s = new report_Summary().heading(`${ICON.fail} Rollback of ${config.environment} refused: nothing was changed`);
+    s.paragraph('Traffic was not moved, no deployment was recorded and the database was not touched: whatever is live now is still live.');
+    s.code(reasonOf(e));
+    if (e.hint)
+        s.paragraph(`**What to do:** ${e.hint}`);
+    return s;
+}
 
 ;// CONCATENATED MODULE: ./src/shared/deployments/timeline.ts
 
@@ -36208,9 +36227,13 @@ async function main(ctx) {
         });
     }
     catch (e) {
-        if (e instanceof PlanOnlyRefusal)
-            throw new ConfigurationError(e.message);
-        throw e;
+        const refusal = e instanceof PlanOnlyRefusal ? new ConfigurationError(e.message) : e;
+        // Refused after reading the history (nothing to go back to, an unknown to-version, a backup to download
+        // first): nothing was changed. Say so in the outputs, the report and the summary as well, so the next step
+        // (the pipeline's record) and the person reading the run know why traffic was not moved.
+        if (refusal instanceof ConfigurationError)
+            publish(ctx.sink, ctx.secrets, { status: 'refused' }, refusalReport(config, refusal), refusalSummary(config, refusal));
+        throw refusal;
     }
     publish(ctx.sink, ctx.secrets, outputs(report), report, summary_summary(report));
     if (report.status === 'failure')

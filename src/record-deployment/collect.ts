@@ -161,7 +161,9 @@ export async function collect(
   const now = ctx.clock.date();
   const dates = changes.commits.map((c) => Date.parse(c.date ?? '')).filter((n) => Number.isFinite(n));
   const ownRun = !str(payload.runUrl) || runIdOf(str(payload.runUrl)) === Number(ctx.repo.runId);
-  const rb = config.reports.rollback;
+  const given = config.reports.rollback;
+  const refused = given?.status === 'refused' ? given : undefined;
+  const rb = given?.status === 'refused' ? undefined : given;
   if (rb && rb.rolledBackDeploymentId !== deployment.id)
     throw new ConfigurationError(
       `Input "rollback-report": is the report of the rollback of deployment #${rb.rolledBackDeploymentId} (${rb.rolledBackVersion}), but this record is of deployment #${deployment.id} (${str(payload.version) ?? deployment.ref}). Nothing was written.`,
@@ -183,7 +185,9 @@ export async function collect(
             failure: rb.failure && `${rb.failure.phase}: ${rb.failure.reason}`,
           }),
         }
-      : { executed: false };
+      : refused
+        ? { executed: false, status: 'refused', failure: refused.reason }
+        : { executed: false };
   const server = `${ctx.repo.serverUrl}/${ctx.repo.owner}/${ctx.repo.repo}`;
   const record: DeploymentRecord = {
     schemaVersion: 1,

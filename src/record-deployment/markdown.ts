@@ -69,7 +69,11 @@ export function recordMarkdown(r: DeploymentRecord): string {
     `**Rollback Executed:** ${r.rollback.executed ? `YES${r.rollback.to ? ` (to ${plain(r.rollback.to)})` : ''}${r.rollback.how ? `: ${plain(r.rollback.how)}` : ''}` : 'NO'}  `,
   );
   const rb = r.rollback;
-  if (rb.status) {
+  if (rb.status === 'refused')
+    lines.push(
+      `**Rollback Details:** **REFUSED**, nothing was changed${rb.failure ? `: ${plain(rb.failure)}` : ''}  `,
+    );
+  else if (rb.status) {
     const facts = [
       rb.status === 'success' ? 'succeeded' : `**FAILED**${rb.failure ? ` (${plain(rb.failure)})` : ''}`,
       rb.method && `by ${plain(rb.method)}`,
@@ -104,6 +108,8 @@ function issuesFound(r: DeploymentRecord): string {
     v.backup && !v.backup.passed && 'backup failed',
     r.rollback.status === 'failure' &&
       `the rollback failed${r.rollback.failure ? `: ${plain(r.rollback.failure)}` : ''}`,
+    r.rollback.status === 'refused' &&
+      `the rollback was refused, traffic was not moved${r.rollback.failure ? `: ${plain(r.rollback.failure)}` : ''}`,
   ].filter((x): x is string => typeof x === 'string');
   return found.length ? found.map((f) => `- ${f}`).join('\n') : 'None recorded.';
 }

@@ -46,9 +46,9 @@ export const recordSchema = z
       to: z.string().optional().describe('The version put back'),
       how: z.string().optional().describe('automatic (deploy) or the rollback action, with its reason'),
       status: z
-        .enum(['success', 'failure'])
+        .enum(['success', 'failure', 'refused'])
         .optional()
-        .describe("The rollback action's outcome (from rollback-report)"),
+        .describe("The rollback action's outcome (from rollback-report); refused: it changed nothing"),
       method: z
         .string()
         .optional()

@@ -76,7 +76,7 @@ export const backupReportSchema = z.looseObject({
 });
 
 /** rollback's report: the version put back, how, whether the database was restored, the incident issue. */
-export const rollbackReportSchema = z.looseObject({
+const rollbackAppliedSchema = z.looseObject({
   status: z.enum(['success', 'failure']),
   mode: z.literal('apply'),
   environment: z.string(),
@@ -93,6 +93,13 @@ export const rollbackReportSchema = z.looseObject({
   failure: z.looseObject({ phase: z.string(), reason: z.string() }).optional(),
   needsHuman: z.string().optional(),
 });
+/** rollback's report when it refused before changing anything. */
+const rollbackRefusedSchema = z.looseObject({
+  status: z.literal('refused'),
+  environment: z.string(),
+  reason: z.string(),
+});
+export const rollbackReportSchema = z.union([rollbackAppliedSchema, rollbackRefusedSchema]);
 
 export type DeployReportIn = z.output<typeof deployReportSchema>;
 export type SmokeReportIn = z.output<typeof smokeReportSchema>;

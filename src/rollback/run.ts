@@ -11,7 +11,7 @@ import { createProvider } from '../shared/deployments/providers/index.js';
 import { githubRecords } from './github.js';
 import { DEFAULTS, getInputs, resolveConfig } from './inputs.js';
 import { PlanOnlyRefusal, rollback } from './rollback.js';
-import { failureMessage, outputs, summary } from './summary.js';
+import { failureMessage, outputs, refusalReport, refusalSummary, summary } from './summary.js';
 
 export async function main(ctx: RunContext): Promise<void> {
   const inputs = getInputs();
@@ -52,8 +52,19 @@ export async function main(ctx: RunContext): Promise<void> {
       onFinal: (state) => core.saveState('deployment-final', state),
     });
   } catch (e) {
-    if (e instanceof PlanOnlyRefusal) throw new ConfigurationError(e.message);
-    throw e;
+    const refusal = e instanceof PlanOnlyRefusal ? new ConfigurationError(e.message) : e;
+    // Refused after reading the history (nothing to go back to, an unknown to-version, a backup to download
+    // first): nothing was changed. Say so in the outputs, the report and the summary as well, so the next step
+    // (the pipeline's record) and the person reading the run know why traffic was not moved.
+    if (refusal instanceof ConfigurationError)
+      publish(
+        ctx.sink,
+        ctx.secrets,
+        { status: 'refused' },
+        refusalReport(config, refusal),
+        refusalSummary(config, refusal),
+      );
+    throw refusal;
   }
   publish(ctx.sink, ctx.secrets, outputs(report), report, summary(report));
   if (report.status === 'failure') throw new CheckFailure(failureMessage(report));

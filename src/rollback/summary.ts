@@ -4,6 +4,8 @@ import { ICON, Summary } from '../core/report.js';
 import type { IncidentIssue } from './github.js';
 import { incidentTitle } from './plan.js';
 import type { RollbackReport } from './rollback.js';
+import type { ConfigurationError } from '../core/errors.js';
+import type { RollbackConfig } from './inputs.js';
 
 export function outputs(r: RollbackReport): Record<string, string | number | undefined> {
   return {
@@ -171,4 +173,39 @@ export function incidentIssue(r: RollbackReport, labels: string[]): IncidentIssu
     labels,
     assignees: r.actor && !r.actor.endsWith('[bot]') ? [r.actor] : [],
   };
+}
+
+/** The report of a rollback that refused before changing anything. */
+export interface RollbackRefusal {
+  status: 'refused';
+  mode: 'apply' | 'plan';
+  environment: string;
+  reason: string;
+  hint?: string;
+}
+
+/** The message without the hint ConfigurationError appends to it. */
+const reasonOf = (e: ConfigurationError) =>
+  e.hint && e.message.endsWith(`\n${e.hint}`) ? e.message.slice(0, -(e.hint.length + 1)) : e.message;
+
+export function refusalReport(config: RollbackConfig, e: ConfigurationError): RollbackRefusal {
+  return {
+    status: 'refused',
+    mode: config.mode,
+    environment: config.environment,
+    reason: reasonOf(e),
+    ...(e.hint ? { hint: e.hint } : {}),
+  };
+}
+
+export function refusalSummary(config: RollbackConfig, e: ConfigurationError): Summary {
+  const s = new Summary().heading(
+    `${ICON.fail} Rollback of ${config.environment} refused: nothing was changed`,
+  );
+  s.paragraph(
+    'Traffic was not moved, no deployment was recorded and the database was not touched: whatever is live now is still live.',
+  );
+  s.code(reasonOf(e));
+  if (e.hint) s.paragraph(`**What to do:** ${e.hint}`);
+  return s;
 }

@@ -303,6 +303,34 @@ describe('record-deployment', () => {
     assert.deepEqual(validateAgainst(schema, rec), []);
   });
 
+  it('with a refused rollback: traffic was not moved, the record says why', async () => {
+    const d = seedRelease(fake);
+    const refused = {
+      status: 'refused',
+      mode: 'apply',
+      environment: 'production',
+      reason:
+        'Input "environment": production runs v1.1.0 and there is no earlier successful deployment of another version to go back to.',
+    };
+    const r = await record(fake, {
+      'deployment-id': String(d.id),
+      status: 'failure',
+      'rollback-report': JSON.stringify(refused),
+    });
+    assert.equal(r.exitCode, 0, `${r.log}\n${r.rawStderr}`);
+    const rec = JSON.parse(r.outputs.record!) as DeploymentRecord;
+    assert.equal(rec.status, 'failure');
+    assert.deepEqual(rec.rollback, { executed: false, status: 'refused', failure: refused.reason });
+    const md = readFileSync(r.outputs['markdown-path']!, 'utf8');
+    assert.match(md, /\*\*Rollback Executed:\*\* NO/);
+    assert.match(
+      md,
+      /\*\*Rollback Details:\*\* \*\*REFUSED\*\*, nothing was changed: Input "environment": production runs v1\.1\.0/,
+    );
+    assert.match(md, /- the rollback was refused, traffic was not moved: /);
+    assert.deepEqual(validateAgainst(schema, rec), []);
+  });
+
   it("refuses the report of another deployment's rollback, writing nothing", async () => {
     const d = seedRelease(fake, { status: 'rolled-back' });
     const r = await record(fake, {

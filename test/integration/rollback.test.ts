@@ -405,6 +405,19 @@ describe('rollback refusals change nothing', () => {
       );
       assert.equal(e.fake.state.issues.length, 0);
       assert.deepEqual(e.fake.violations, []);
+      // Refused after reading the history: the outputs, report and summary say so too (the pipeline's record
+      // reads them); refused on the inputs alone: nothing was read, nothing is published but the error.
+      if (c.name === 'mode apply-now' || c.name === 'restore-database with a wrong confirm') {
+        assert.equal(r.outputs.status, undefined);
+        return;
+      }
+      assert.equal(r.outputs.status, 'refused');
+      const rep = r.report as { status: string; environment: string; reason: string };
+      assert.equal(rep.status, 'refused');
+      assert.equal(rep.environment, 'production');
+      assert.match(rep.reason, c.error);
+      assert.match(r.summary, /## ❌ Rollback of production refused: nothing was changed/);
+      assert.match(r.summary, /whatever is live now is still live/);
     });
 });
 
