@@ -13884,6 +13884,10 @@ const runProcess = (req) => new Promise((resolve, reject) => {
         else
             env[k] = v;
     }
+    // The watchdog first: started after the child, its own start-up (a fork and exec, slow on a loaded machine)
+    // would be a window in which a SIGKILL of node leaves the child unregistered. Now the only window is the
+    // synchronous step from spawn() returning to the write below.
+    const guard = getWatchdog();
     const child = (0,external_node_child_process_namespaceObject.spawn)(req.command, [...req.args], {
         cwd: req.cwd,
         env,
@@ -13892,7 +13896,7 @@ const runProcess = (req) => new Promise((resolve, reject) => {
     });
     const group = child.pid;
     if (group !== undefined)
-        getWatchdog().write(`+${group}`);
+        guard.write(`+${group}`);
     let stdout = '';
     let stderr = '';
     let timedOut = false;

@@ -189,6 +189,10 @@ export const runProcess: ProcessRunner = (req) =>
       if (v === undefined) delete env[k];
       else env[k] = v;
     }
+    // The watchdog first: started after the child, its own start-up (a fork and exec, slow on a loaded machine)
+    // would be a window in which a SIGKILL of node leaves the child unregistered. Now the only window is the
+    // synchronous step from spawn() returning to the write below.
+    const guard = getWatchdog();
     const child = spawn(req.command, [...req.args], {
       cwd: req.cwd,
       env,
@@ -196,7 +200,7 @@ export const runProcess: ProcessRunner = (req) =>
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     const group = child.pid;
-    if (group !== undefined) getWatchdog().write(`+${group}`);
+    if (group !== undefined) guard.write(`+${group}`);
     let stdout = '';
     let stderr = '';
     let timedOut = false;
