@@ -66,7 +66,15 @@ function seedMarker(d: TestDatabase): void {
 function filesUnder(dir: string): string[] {
   if (!existsSync(dir)) return [];
   const out: string[] = [];
-  for (const e of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+  let entries;
+  try {
+    entries = readdirSync(dir, { withFileTypes: true, recursive: true });
+  } catch (e) {
+    // The scan races the action's own clean-up: a folder removed meanwhile holds nothing to find.
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw e;
+  }
+  for (const e of entries) {
     if (e.isFile()) out.push(path.join(e.parentPath, e.name));
   }
   return out;

@@ -34,14 +34,20 @@ async function eventually(cond: () => boolean | Promise<boolean>, timeoutMs = 15
   return cond();
 }
 
-/** SIGKILL the action as soon as `ready()` holds (polled; bounded at 60 s, then SIGKILL anyway). */
+/**
+ * SIGKILL the action 300 ms after `ready()` holds (polled; bounded at 60 s, then SIGKILL anyway). The pause: a
+ * child may signal ready in the microseconds between node's spawn() returning and node registering the child's
+ * process group with the watchdog (src/core/proc.ts); a kill inside that window, timed by the child itself, is
+ * not what the runner does (its SIGKILL comes 10 s after the cancel's SIGINT), and on a loaded machine it made
+ * these tests fail now and then. Every child here runs for seconds after ready, so the kill is still mid-work.
+ */
 export function killWhen(ready: () => boolean) {
   return (child: ChildProcess) => {
     const started = Date.now();
     const poll = setInterval(() => {
       if (ready() || Date.now() - started > 60_000) {
         clearInterval(poll);
-        child.kill('SIGKILL');
+        setTimeout(() => child.kill('SIGKILL'), 300);
       }
     }, 50);
     child.on('exit', () => clearInterval(poll));
